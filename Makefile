@@ -1,0 +1,31 @@
+# Two commands are all the set-up: `make demo` and `make test`. Each creates or reuses .venv
+# and installs pullcast (with its dev extra) from pyproject.toml.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.pullcast-installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m pullcast demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(VENV)/bin/mypy src
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(VENV)/bin/pytest
+
+bench: $(STAMP)
+	$(PY) -m benchmarks kernels
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
