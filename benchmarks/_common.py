@@ -7,8 +7,9 @@ import platform
 import resource
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -48,7 +49,12 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 def write_results(name: str, payload: dict[str, Any]) -> Path:
     """Write ``benchmarks/results/<name>.json`` with machine info, and a markdown table if given rows."""
     RESULTS.mkdir(exist_ok=True)
-    payload = {"benchmark": name, "machine": platform.platform(), "python": platform.python_version(), **payload}
+    payload = {
+        "benchmark": name,
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        **payload,
+    }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2, default=str))
     if "rows" in payload:
