@@ -175,13 +175,15 @@ def _reasons(
                 f"(mean {mean:.1f})"
             )
         else:
-            what = {0: "cycle service", 1: "fill rate", 2: "cycle service"}[int(plan.mode[i])]
+            what = "fill rate" if plan.mode[i] == 1 else "cycle service"
+            lvl = dec[i, K.D_REORDER]
+            name = "reorder point s" if plan.mode[i] == 2 else "target"
             head = (
-                f"target {tgt:.1f} = {mean:.1f} mean demand over {w} days (lead {int(plan.lead[i])} + review "
-                f"{int(plan.review[i])}) + {dec[i, K.D_REORDER] - mean:.1f} safety stock for {plan.ratio[i]:.0%} {what}"
+                f"{name} {lvl:.1f} = {mean:.1f} mean demand over {w} days (lead {int(plan.lead[i])} + "
+                f"review {int(plan.review[i])}) + {lvl - mean:.1f} safety stock for {plan.ratio[i]:.0%} {what}"
             )
             if plan.mode[i] == 2:
-                head += f"; reorder point s = {dec[i, K.D_REORDER]:.1f}"
+                head += f"; order up to S = {tgt:.1f} (s + a batch of {tgt - lvl:.1f})"
         flags = int(dec[i, K.D_FLAGS])
         parts = [head]
         if flags & K.NO_NEED:
