@@ -180,7 +180,8 @@ def _reasons(
             name = "reorder point s" if plan.mode[i] == 2 else "target"
             head = (
                 f"{name} {lvl:.1f} = {mean:.1f} mean demand over {w} days (lead {int(plan.lead[i])} + "
-                f"review {int(plan.review[i])}) + {lvl - mean:.1f} safety stock for {plan.ratio[i]:.0%} {what}"
+                f"review {int(plan.review[i])}) + {lvl - mean:.1f} safety stock for {plan.ratio[i]:.0%} "
+                f"{what}"
             )
             if plan.mode[i] == 2:
                 head += f"; order up to S = {tgt:.1f} (s + a batch of {tgt - lvl:.1f})"
