@@ -1,0 +1,2 @@
+def signal_leads(*a, **k):
+    raise NotImplementedError

@@ -1,0 +1,469 @@
+"""The :class:`SignalStore`: append-only, in-memory storage of pull-signal events.
+
+Time conventions
+----------------
+tz-naive timestamps are taken as local time in the panel's calendar (the store's ``tz``).
+tz-aware timestamps (one timezone per column) are converted to ``tz`` (default "UTC") and made
+naive, so a grid day is a calendar day in ``tz``. A column mixing timezones, or tz-aware with
+tz-naive values, raises :class:`~pullcast.errors.SignalError`; so does appending tz-aware
+timestamps to a store that holds tz-naive ones (or the reverse).
+
+Duplicates and revisions
+------------------------
+Each channel's ``dedupe_key`` identifies one observation. Reports of one observation are ordered
+by ``arrived_at`` (then by append order): a report equal to the previous one is a duplicate and
+changes nothing; a different one is a revision, effective from its own arrival. The order in
+which events are appended therefore does not matter, except between reports with the same
+``arrived_at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from pullcast.columns import Columns
+from pullcast.errors import ConfigError, SignalError
+from pullcast.panel import Panel
+from pullcast.signals import _ingest
+from pullcast.signals._ingest import NAT, REASONS, R
+from pullcast.signals._log import EventLog, KeyTable, Vocab
+from pullcast.signals.spec import ChannelSpec, infer_spec
+
+__all__ = ["IngestReport", "SignalStore"]
+
+_LEVEL_CODE = {"sku": 0, "region": 1, "store": 2}
+DAY_NS = 86_400 * 10**9
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What :meth:`SignalStore.append` did with each input row.
+
+    Attributes
+    ----------
+    n_rows : int
+        Rows in the input frame; always ``accepted + rejected``.
+    accepted : int
+        Rows stored (duplicates included: they are stored and counted once).
+    rejected : int
+        Rows refused, each with a reason in :attr:`rejected_rows`.
+    duplicates : int
+        Accepted rows repeating the previous report of the same observation (no effect).
+    revisions : int
+        Accepted rows changing the value of an observation already reported.
+    rejected_rows : pandas.DataFrame
+        The refused input rows (original columns and index) plus a ``reason`` column.
+    """
+
+    n_rows: int
+    accepted: int
+    rejected: int
+    duplicates: int
+    revisions: int
+    rejected_rows: pd.DataFrame = field(repr=False)
+
+    @property
+    def reasons(self) -> dict[str, int]:
+        """Number of rejected rows per reason."""
+        if self.rejected == 0:
+            return {}
+        return {str(k): int(v) for k, v in self.rejected_rows["reason"].value_counts().items()}
+
+
+class SignalStore:
+    """Append-only, in-memory store of pull-signal events, aligned as-of to a sales :class:`Panel`.
+
+    Parameters
+    ----------
+    channels : iterable of ChannelSpec, mapping of name to ChannelSpec, or None, default None
+        The known channels. With ``None`` every channel is accepted and its spec is inferred when
+        first met (DESIGN section 4: level from the columns present, ``"sum"``, no delay); with
+        specs, events of other channels are rejected ("unknown channel").
+    columns : Columns, default Columns()
+        Column names of the events and stores frames.
+    stores : pandas.DataFrame or None, default None
+        The store universe with its regions (``store``, ``region`` columns). Events at an unknown
+        store or region are rejected, and region-level channels are mapped to stores with it.
+        None accepts any store and region.
+    skus : iterable or None, default None
+        The SKU universe; events for other SKUs are rejected. None accepts any SKU.
+    tz : str, default "UTC"
+        The timezone of the panel's calendar days; tz-aware timestamps are converted to it.
+
+    Notes
+    -----
+    Events are kept in columnar numpy arrays that grow by doubling, so appending k events costs
+    O(k). See :meth:`aligned` for the as-of semantics and the incremental cache.
+    """
+
+    def __init__(
+        self,
+        channels: Iterable[ChannelSpec] | Mapping[str, ChannelSpec] | None = None,
+        *,
+        columns: Columns = Columns(),
+        stores: pd.DataFrame | None = None,
+        skus: Iterable[object] | None = None,
+        tz: str = "UTC",
+    ) -> None:
+        self.columns = columns
+        self.tz = tz
+        self._infer = channels is None
+        self._specs: dict[str, ChannelSpec] = {}
+        self._codes: dict[str, int] = {}
+        specs = list(channels.values()) if isinstance(channels, Mapping) else list(channels or [])
+        for spec in specs:
+            if not isinstance(spec, ChannelSpec):
+                raise ConfigError(f"channels must be ChannelSpec objects, got {type(spec).__name__}")
+            if spec.name in self._specs:
+                raise ConfigError(f"channel {spec.name!r} is specified twice")
+            self._register(spec)
+        self._store_region: dict[object, object] | None = None
+        self._regions: set[object] | None = None
+        self.stores = None if stores is None else self._check_stores(stores)
+        if self.stores is not None:
+            self._store_region = dict(zip(self.stores["store"], self.stores["region"], strict=True))
+            self._regions = set(self._store_region.values())
+        self._skus = None if skus is None else set(skus)
+        self.sku_vocab, self.store_vocab, self.region_vocab = Vocab(), Vocab(), Vocab()
+        self.log = EventLog()
+        self.keys = KeyTable()
+        self._aware: bool | None = None
+        self._rejected: list[pd.DataFrame] = []
+        self.version = 0  # bumped when stored events' effects change retroactively
+        self._states: dict[tuple[object, ...], object] = {}
+        self._last_state: object = None
+
+    # ------------------------------------------------------------------ configuration
+    def _register(self, spec: ChannelSpec) -> None:
+        self._codes[spec.name] = len(self._specs)
+        self._specs[spec.name] = spec
+
+    @property
+    def channels(self) -> dict[str, ChannelSpec]:
+        """The channel specs by name (a copy)."""
+        return dict(self._specs)
+
+    def _check_stores(self, stores: object) -> pd.DataFrame:
+        if not isinstance(stores, pd.DataFrame):
+            raise SignalError(f"stores must be a pandas DataFrame, got {type(stores).__name__}")
+        cols = {self.columns.store: "store", self.columns.region: "region"}
+        missing = [c for c in cols if c not in stores.columns]
+        if missing:
+            raise SignalError(f"stores frame is missing column(s) {missing}; it has {list(stores.columns)}")
+        frame = stores[list(cols)].rename(columns=cols)
+        dup = frame["store"].duplicated()
+        if dup.any():
+            raise SignalError(
+                f"stores frame lists store {frame['store'][dup].iloc[0]!r} more than once; "
+                "each store belongs to one region"
+            )
+        return frame.reset_index(drop=True)
+
+    # ------------------------------------------------------------------ ingestion
+    def __len__(self) -> int:
+        return self.log.n
+
+    def append(self, events: pd.DataFrame) -> IngestReport:
+        """Validate and store a frame of events.
+
+        Parameters
+        ----------
+        events : pandas.DataFrame
+            Columns ``sku``, ``time``, ``channel``, ``value`` and optionally ``store``, ``region``,
+            ``arrived_at`` (a missing ``arrived_at`` means ``time`` + the channel's delay) and any
+            extra dedupe-key columns.
+
+        Returns
+        -------
+        IngestReport
+            Counts that reconcile with the input, and the rejected rows with reasons (also kept
+            in :meth:`rejected`).
+
+        Raises
+        ------
+        SignalError
+            ``events`` is not a DataFrame, or a time column mixes timezones (or tz-awareness
+            differs from what the store already holds).
+        ColumnError
+            A required column is missing, ``value`` is not numeric, or a time column is numeric.
+        """
+        frame = _ingest.canonical_frame(events, self.columns)
+        n = len(frame)
+        reason = np.zeros(n, dtype=np.int8)
+
+        def flag(mask: np.ndarray, why: str) -> None:
+            reason[(reason == 0) & mask] = R[why]
+
+        times = _ingest.parse_times(frame["time"], self.columns.time, self.tz)
+        arrived = (
+            _ingest.parse_times(frame["arrived_at"], self.columns.arrived_at, self.tz)
+            if "arrived_at" in frame.columns
+            else None
+        )
+        self._check_awareness(times.aware, None if arrived is None else arrived.aware)
+
+        chan = self._channel_codes(frame)
+        flag(chan < 0, "unknown channel")
+        specs = list(self._specs.values())
+        level = np.array([_LEVEL_CODE[s.level] for s in specs] + [-1], dtype=np.int8)[chan]
+        sku = self._label_codes(frame, "sku", self.sku_vocab, self._skus, np.ones(n, bool), flag)
+        loc = np.full(n, -1, dtype=np.int64)
+        for lvl, name, vocab, known in (
+            (2, "store", self.store_vocab, self._store_region),
+            (1, "region", self.region_vocab, self._regions),
+        ):
+            rows = level == lvl
+            if rows.any():
+                codes = self._label_codes(frame, name, vocab, known, rows, flag)
+                loc[rows] = codes[rows]
+        for spec in specs:
+            extra = [c for c in spec.key_columns if c not in ("sku", "store", "region", "time")]
+            if any(c not in frame.columns for c in extra):
+                flag(chan == self._codes[spec.name], "missing dedupe key column")
+
+        value = frame["value"].to_numpy(dtype=np.float64, na_value=np.nan)
+        flag(np.isnan(value), "NaN value")
+        flag(np.isinf(value), "infinite value")
+        nonneg = np.array([s.nonnegative for s in specs] + [False], dtype=bool)[chan]
+        flag(nonneg & (value < 0), "negative value")
+        flag(times.missing, "missing time")
+        flag(times.unparseable, "unparseable time")
+        delay = np.array([s.delay_ns for s in specs] + [0], dtype=np.int64)[chan]
+        arr = times.ns + delay
+        if arrived is not None:
+            flag(arrived.unparseable, "unparseable arrived_at")
+            given = arrived.ns != NAT
+            arr = np.where(given, arrived.ns, arr)
+        ok_time = (times.ns != NAT) & (arr != NAT)
+        flag(ok_time & (times.ns > arr), "time after arrived_at")
+
+        ok = reason == 0
+        idx = np.flatnonzero(ok)
+        dup, rev = self._store_rows(
+            frame, idx, chan[idx], sku[idx], loc[idx], times.ns[idx], arr[idx], value[idx]
+        )
+        if self._aware is None:
+            self._aware = times.aware if times.aware is not None else (arrived.aware if arrived else None)
+        bad = np.flatnonzero(~ok)
+        rejected_rows = events.iloc[bad].copy()
+        rejected_rows["reason"] = np.asarray(REASONS, dtype=object)[reason[bad]]
+        if bad.size:
+            self._rejected.append(rejected_rows)
+        return IngestReport(
+            n_rows=n,
+            accepted=int(idx.size),
+            rejected=int(bad.size),
+            duplicates=dup,
+            revisions=rev,
+            rejected_rows=rejected_rows,
+        )
+
+    def _check_awareness(self, a: bool | None, b: bool | None) -> None:
+        if a is not None and b is not None and a != b:
+            raise SignalError(
+                f"columns {self.columns.time!r} and {self.columns.arrived_at!r} mix tz-aware and "
+                "tz-naive timestamps; give both in one convention"
+            )
+        this = a if a is not None else b
+        if this is not None and self._aware is not None and this != self._aware:
+            held = "tz-aware" if self._aware else "tz-naive"
+            given = "tz-aware" if this else "tz-naive"
+            raise SignalError(
+                f"this store holds {held} timestamps but the frame has {given} ones; "
+                "keep one convention per store"
+            )
+
+    def _channel_codes(self, frame: pd.DataFrame) -> np.ndarray:
+        codes, uniques = pd.factorize(frame["channel"])
+        table = np.full(len(uniques) + 1, -1, dtype=np.int64)
+        for j, u in enumerate(uniques):
+            name = str(u)
+            if name not in self._specs and self._infer:
+                self._register(infer_spec(name, frame, codes == j))
+            table[j] = self._codes.get(name, -1)
+        return table[np.where(codes < 0, len(uniques), codes)]
+
+    @staticmethod
+    def _label_codes(
+        frame: pd.DataFrame,
+        name: str,
+        vocab: Vocab,
+        known: Mapping[object, object] | set[object] | None,
+        rows: np.ndarray,
+        flag: object,
+    ) -> np.ndarray:
+        n = len(frame)
+        if name not in frame.columns:
+            flag(rows, f"missing {name}")  # type: ignore[operator]
+            return np.full(n, -1, dtype=np.int64)
+        codes, uniques = pd.factorize(frame[name])
+        uniq = list(uniques)
+        if known is not None:
+            good = np.array([u in known for u in uniq] + [True], dtype=bool)
+        else:
+            good = np.ones(len(uniq) + 1, dtype=bool)
+        table = np.full(len(uniq) + 1, -1, dtype=np.int64)
+        keep = [j for j in range(len(uniq)) if good[j]]
+        table[keep] = vocab.encode(uniq[j] for j in keep)
+        pos = np.where(codes < 0, len(uniq), codes)
+        flag(rows & (codes < 0), f"missing {name}")  # type: ignore[operator]
+        flag(rows & ~good[pos], f"unknown {name}")  # type: ignore[operator]
+        return table[pos]
+
+    def _store_rows(
+        self,
+        frame: pd.DataFrame,
+        idx: np.ndarray,
+        chan: np.ndarray,
+        sku: np.ndarray,
+        loc: np.ndarray,
+        time: np.ndarray,
+        arr: np.ndarray,
+        value: np.ndarray,
+    ) -> tuple[int, int]:
+        """Dedupe and append accepted rows; return (duplicates, revisions)."""
+        k = idx.size
+        if k == 0:
+            return 0, 0
+        h1 = np.empty(k, dtype=np.uint64)
+        h2 = np.empty(k, dtype=np.uint64)
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for name, spec in self._specs.items():
+            groups.setdefault(spec.key_columns, []).append(self._codes[name])
+        for key_cols, codes in groups.items():
+            rows = np.flatnonzero(np.isin(chan, codes)) if len(groups) > 1 else np.arange(k)
+            if rows.size == 0:
+                continue
+            parts1: list[np.ndarray] = [chan[rows]]
+            for c in key_cols:
+                if c == "sku":
+                    parts1.append(sku[rows])
+                elif c in ("store", "region"):
+                    parts1.append(loc[rows])
+                elif c == "time":
+                    parts1.append(time[rows])
+                else:
+                    parts1.append(_ingest.hash_labels(frame[c].iloc[idx[rows]], 1))
+            h1[rows] = _ingest.hash_columns(parts1, 0x1234567)
+            h2[rows] = _ingest.hash_columns(parts1, 0x7654321)
+        key, prev, status = self.keys.insert(h1, h2, arr, value)
+        seq0 = self.log.n
+        cols = {
+            "chan": chan,
+            "sku": sku,
+            "loc": loc,
+            "time": time,
+            "arr": arr,
+            "value": value,
+            "prev": prev,
+            "key": key,
+        }
+        self.log.append(cols)
+        late = status == 3
+        if late.any():
+            status = self._reorder_keys(np.unique(key[late]), seq0, status)
+        return int((status == 1).sum()), int((status == 2).sum())
+
+    def _reorder_keys(self, keys: np.ndarray, seq0: int, status: np.ndarray) -> np.ndarray:
+        """Recompute, exactly, the previous value of every report of ``keys`` (arrival order)."""
+        log = self.log
+        rows = np.flatnonzero(np.isin(log["key"], keys))
+        k, a, v = log["key"][rows], log["arr"][rows], log["value"][rows]
+        order = np.lexsort((rows, a, k))
+        rows, k, a, v = rows[order], k[order], a[order], v[order]
+        first = np.r_[True, k[1:] != k[:-1]]
+        prev = np.where(first, np.nan, np.r_[np.nan, v[:-1]])
+        log["prev"][rows] = prev
+        last = np.r_[k[1:] != k[:-1], True]
+        self.keys.k_arr[k[last]] = a[last]
+        self.keys.k_val[k[last]] = v[last]
+        new = rows >= seq0
+        status = status.copy()
+        local = rows[new] - seq0
+        p = prev[new]
+        status[local] = np.where(np.isnan(p), 0, np.where(p == v[new], 1, 2))
+        self.version += 1
+        return status
+
+    # ------------------------------------------------------------------ inspection
+    def rejected(self) -> pd.DataFrame:
+        """Every row rejected so far (original columns plus ``reason``), in append order."""
+        if not self._rejected:
+            return pd.DataFrame({"reason": pd.Series([], dtype=object)})
+        return pd.concat(self._rejected)
+
+    def events(self) -> pd.DataFrame:
+        """The accepted events with canonical columns plus ``duplicate`` and ``revision`` flags."""
+        log, names = self.log, list(self._specs)
+        chan = log["chan"]
+        level = np.array([_LEVEL_CODE[self._specs[c].level] for c in names], dtype=np.int8)[chan]
+        loc = log["loc"].astype(np.int64)
+        prev, value = log["prev"], log["value"]
+        return pd.DataFrame(
+            {
+                "sku": self.sku_vocab.decode(log["sku"].astype(np.int64)),
+                "store": self.store_vocab.decode(np.where(level == 2, loc, -1)),
+                "region": self.region_vocab.decode(np.where(level == 1, loc, -1)),
+                "channel": np.asarray(names, dtype=object)[chan],
+                "time": log["time"].view("datetime64[ns]"),
+                "arrived_at": log["arr"].view("datetime64[ns]"),
+                "value": value,
+                "duplicate": prev == value,
+                "revision": ~np.isnan(prev) & (prev != value),
+            }
+        )
+
+    def arrival_profile(self, channel: str | None = None) -> pd.DataFrame:
+        """Event counts and values per channel, arrival day and hour of arrival.
+
+        Columns ``channel``, ``date`` (arrival day), ``hour`` (0-23), ``events`` (reports, duplicates
+        excluded) and ``value`` (sum of the reported values). Useful for intraday profiles.
+        """
+        log = self.log
+        keep = ~(log["prev"] == log["value"])
+        if channel is not None:
+            if channel not in self._codes:
+                raise ConfigError(f"unknown channel {channel!r}; known: {sorted(self._specs)}")
+            keep &= log["chan"] == self._codes[channel]
+        arr = log["arr"][keep]
+        frame = pd.DataFrame(
+            {
+                "channel": np.asarray(list(self._specs), dtype=object)[log["chan"][keep]],
+                "date": (arr - arr % DAY_NS).view("datetime64[ns]"),
+                "hour": ((arr % DAY_NS) // (3600 * 10**9)).astype(np.int64),
+                "value": log["value"][keep],
+            }
+        )
+        out = frame.groupby(["channel", "date", "hour"], sort=True).agg(
+            events=("value", "size"), value=("value", "sum")
+        )
+        return out.reset_index()
+
+    # ------------------------------------------------------------------ alignment
+    def aligned(
+        self,
+        panel: Panel,
+        *,
+        as_of: object = None,
+        stores: pd.DataFrame | None = None,
+        region_split: str = "broadcast",
+        share_window: int = 28,
+    ) -> dict[str, np.ndarray]:
+        """Each channel aggregated as-of onto the panel's daily grid (see :func:`pullcast.signals.align`)."""
+        from pullcast.signals.align import align_store
+
+        return align_store(
+            self, panel, as_of=as_of, stores=stores, region_split=region_split, share_window=share_window
+        ).arrays()
+
+    @property
+    def unmatched(self) -> pd.DataFrame:
+        """Per-channel placement counts of the latest :meth:`aligned` call (``AlignedState.summary``)."""
+        state = self._last_state
+        if state is None:
+            raise ConfigError("no alignment yet: call aligned(panel) first")
+        return state.summary()  # type: ignore[attr-defined, no-any-return]
