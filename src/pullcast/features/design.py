@@ -1,0 +1,141 @@
+"""Assembling feature blocks into the design matrix of (origin, horizon) rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from pullcast.errors import ConfigError
+from pullcast.features.build import gathered_features, rolling_features, target_features
+from pullcast.features.history import History
+from pullcast.features.spec import FeatureSpec
+
+__all__ = ["Design", "StaticBlock", "sample_rows"]
+
+
+@dataclass
+class StaticBlock:
+    """Per-series categorical attributes with categories fixed at fit time."""
+
+    frame: pd.DataFrame
+    categories: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame, skip: tuple[str, ...] = ()) -> StaticBlock:
+        """Fix the categories of every column of ``frame`` except ``skip``."""
+        cats = {c: sorted(frame[c].astype(str).unique().tolist()) for c in frame.columns if c not in skip}
+        return cls(frame.reset_index(drop=True), cats)
+
+    def for_frame(self, frame: pd.DataFrame) -> StaticBlock:
+        """The same categories over another set of series (unseen values become missing)."""
+        return StaticBlock(frame.reset_index(drop=True), self.categories)
+
+    def features(self, series: np.ndarray) -> dict[str, pd.Categorical]:
+        out = {}
+        for col, cats in self.categories.items():
+            codes = pd.Categorical(self.frame[col].astype(str), categories=cats).codes
+            out[f"static_{col}"] = pd.Categorical.from_codes(codes[series], categories=cats)
+        return out
+
+
+@dataclass
+class Design:
+    """What a fitted forecaster needs to build rows again: the spec, covariates, leads, statics."""
+
+    spec: FeatureSpec
+    covariates: tuple[str, ...]
+    leads: dict[str, int]
+    static: StaticBlock
+    drop: tuple[str, ...] = ()
+
+    def matrix(
+        self,
+        hist: History,
+        p: np.ndarray,
+        h: np.ndarray,
+        *,
+        rolling: Mapping[str, np.ndarray],
+        rolling_at: np.ndarray,
+        target_dates: pd.DatetimeIndex,
+        target_cov: Mapping[str, np.ndarray],
+    ) -> pd.DataFrame:
+        """Rows (p, h): static, target-date, gathered and rolling features, in a fixed order.
+
+        ``rolling`` holds arrays indexed by ``rolling_at`` (flat positions for training, series numbers for
+        prediction).
+        """
+        series = hist.series_of(p)
+        cols: dict[str, object] = {}
+        cols.update(self.static.features(series))
+        price_mean = rolling["price_mean_28"][rolling_at] if "price_mean_28" in rolling else None
+        cols.update(target_features(target_dates, h, self.spec, target_cov, price_mean))
+        cols.update(gathered_features(hist, self.spec, p, h, self.leads))
+        for name in sorted(rolling):
+            cols[name] = rolling[name][rolling_at]
+        frame = pd.DataFrame(cols, copy=False)
+        if self.drop:
+            frame = frame.drop(columns=[c for c in frame.columns if c.startswith(self.drop)])
+        return frame
+
+    def training_matrix(
+        self, hist: History, p: np.ndarray, h: np.ndarray, rolling: Mapping[str, np.ndarray]
+    ) -> pd.DataFrame:
+        """Design rows for origins ``p`` inside the history (targets ``p + h`` are observed)."""
+        q = p + h
+        dates = hist.grid[hist.grid_pos(q)]
+        cov = {c: hist.covariates[c][q] for c in self.covariates}
+        return self.matrix(hist, p, h, rolling=rolling, rolling_at=p, target_dates=dates, target_cov=cov)
+
+    def rolling(self, hist: History, *, last: bool = False) -> dict[str, np.ndarray]:
+        return rolling_features(hist, self.spec, last=last)
+
+
+def sample_rows(
+    hist: History,
+    horizon: int,
+    *,
+    origin_range: tuple[int, int],
+    max_target: int,
+    max_rows: int | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(origin, horizon) pairs with an observed target, sampled evenly over horizons down to ``max_rows``.
+
+    Parameters
+    ----------
+    hist : History
+    horizon : int
+    origin_range : (int, int)
+        Inclusive grid positions allowed for the origin.
+    max_target : int
+        Largest grid position a target may have.
+    max_rows : int or None
+        Upper bound on the number of rows (None: all).
+    rng : numpy.random.Generator
+    """
+    if horizon < 1:
+        raise ConfigError(f"horizon must be >= 1, got {horizon}")
+    n = hist.y.size
+    series = np.repeat(np.arange(hist.n_series), hist.lengths)
+    pos_in = np.arange(n) - hist.indptr[series]
+    length = hist.lengths[series]
+    gp = hist.start_pos[series] + pos_in
+    lo, hi = origin_range
+    base = (gp >= lo) & (gp <= hi)
+    chosen_p, counts = [], []
+    for h in range(1, horizon + 1):
+        ok = base & (pos_in + h < length) & (gp + h <= max_target)
+        idx = np.flatnonzero(ok)
+        idx = idx[~np.isnan(hist.y[idx + h])]
+        chosen_p.append(idx)
+        counts.append(idx.size)
+    total = sum(counts)
+    if max_rows is not None and total > max_rows:
+        frac = max_rows / total
+        chosen_p = [np.sort(rng.choice(idx, int(round(idx.size * frac)), replace=False)) for idx in chosen_p]
+    p = np.concatenate(chosen_p) if chosen_p else np.empty(0, dtype=np.int64)
+    h_arr = np.concatenate([np.full(c.size, k + 1) for k, c in enumerate(chosen_p)]) if chosen_p else p
+    return p.astype(np.int64), h_arr.astype(np.int64)

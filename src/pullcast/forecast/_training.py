@@ -1,0 +1,218 @@
+"""Fit internals of the Forecaster: the held-out split, the signal gate, the final model, calibration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from pullcast.base import clone
+from pullcast.columns import Columns
+from pullcast.errors import ConfigError
+from pullcast.features import Design, History, sample_rows
+from pullcast.forecast._inputs import canonical
+from pullcast.forecast.distribution import NBDistribution, fit_distribution
+from pullcast.models.lgbm import GlobalLGBM
+from pullcast.panel import Panel
+
+if TYPE_CHECKING:
+    from pullcast.forecast.forecaster import Forecaster
+
+__all__ = ["TrainResult", "discover_leads", "is_baseline", "signal_store", "train"]
+
+_VALID_ORIGINS = 7
+_LEAD_P_VALUE = 0.01
+
+
+@dataclass
+class TrainResult:
+    design: Design
+    model: Any
+    distribution: NBDistribution
+    signal_report: pd.DataFrame
+    feature_names: list[str]
+
+
+def is_baseline(model: Any) -> bool:
+    return not isinstance(model, GlobalLGBM)
+
+
+def make_model(spec: Any, seed: int) -> Any:
+    if isinstance(spec, str):
+        if spec == "lgbm":
+            return GlobalLGBM(seed=seed)
+        from pullcast.models import get_model
+
+        return get_model(spec)
+    if hasattr(spec, "fit") and hasattr(spec, "get_params"):
+        return clone(spec)
+    raise ConfigError(f"model must be 'lgbm', a baseline name or a model object, got {spec!r}")
+
+
+def signal_store(signals: Any, columns: Columns, stores: pd.DataFrame | None) -> Any:
+    """A SignalStore from events or a store (None when there are no signals)."""
+    if signals is None:
+        return None
+    from pullcast.signals import SignalStore
+
+    if isinstance(signals, SignalStore):
+        return signals
+    events = canonical(signals, columns, "signals")
+    store = SignalStore(stores=stores)
+    store.append(events)
+    return store
+
+
+def discover_leads(panel: Panel, aligned: dict[str, np.ndarray], horizon: int) -> dict[str, int]:
+    """Lead (days) of each channel that significantly anticipates sales; 0 when none is found."""
+    if not aligned:
+        return {}
+    from pullcast.signals import signal_leads
+
+    table = signal_leads(panel, aligned, max_lead=min(28, max(horizon, 1)))
+    leads = {}
+    for row in table.itertuples(index=False):
+        lead = row.lead_days
+        ok = lead == lead and lead is not None and float(row.p_value) < _LEAD_P_VALUE
+        leads[str(row.channel)] = int(lead) if ok and lead > 0 else 0
+    return leads
+
+
+def _wape(y: np.ndarray, mu: np.ndarray) -> float:
+    return float(np.abs(y - mu).sum() / max(np.abs(y).sum(), 1e-12))
+
+
+def _fit_eval(
+    model: Any,
+    cols: list[str],
+    train: tuple[pd.DataFrame, np.ndarray],
+    valid: tuple[pd.DataFrame, np.ndarray],
+) -> tuple[Any, np.ndarray]:
+    m = clone(model).fit(train[0][cols], train[1], valid=(valid[0][cols], valid[1]))
+    return m, m.predict(valid[0][cols])
+
+
+def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator) -> TrainResult:
+    """Split, gate signals, fit the final model and calibrate its distribution."""
+    model = make_model(f.model, f.seed)
+    horizon = int(f.horizon)
+    coverage = _central_coverage(f.quantiles_)
+    if is_baseline(model):
+        return _train_baseline(model, design, hist, horizon, coverage, rng)
+    last = int(hist.grid.size - 1)
+    lo = 0 if f.train_window is None else max(0, last - int(f.train_window))
+    cut = last - horizon - (_VALID_ORIGINS - 1)
+    steps = 3 + len(hist.signals)
+    bar = tqdm(total=steps, desc="pullcast fit", disable=not f.verbose, leave=False)
+    rolling = design.rolling(hist)
+    bar.update(1)
+    report = _empty_report()
+    if cut - lo <= horizon:
+        raise ConfigError(
+            f"not enough history: {last + 1} periods for horizon {horizon}; need more than "
+            f"{2 * horizon + _VALID_ORIGINS} (or a shorter horizon)"
+        )
+    p_tr, h_tr = sample_rows(
+        hist, horizon, origin_range=(lo, cut - 1), max_target=cut, max_rows=f.max_rows, rng=rng
+    )
+    p_va, h_va = sample_rows(
+        hist,
+        horizon,
+        origin_range=(cut, last - 1),
+        max_target=last,
+        max_rows=max(f.max_rows // 4, 1),
+        rng=rng,
+    )
+    tr = (design.training_matrix(hist, p_tr, h_tr, rolling), hist.y[p_tr + h_tr])
+    va = (design.training_matrix(hist, p_va, h_va, rolling), hist.y[p_va + h_va])
+    all_cols = list(tr[0].columns)
+    base_cols = [c for c in all_cols if not c.startswith("sig_")]
+    kept = list(hist.signals)
+    if hist.signals and f.signal_gate is not None:
+        _, mu0 = _fit_eval(model, base_cols, tr, va)
+        w0 = _wape(va[1], mu0)
+        rows, kept = [], []
+        for channel in hist.signals:
+            cols = base_cols + [c for c in all_cols if c.startswith(f"sig_{channel}_")]
+            _, mu_c = _fit_eval(model, cols, tr, va)
+            w_c = _wape(va[1], mu_c)
+            fva = 1.0 - w_c / w0 if w0 > 0 else 0.0
+            keep = fva >= float(f.signal_gate)
+            kept += [channel] if keep else []
+            rows.append(
+                {
+                    "channel": channel,
+                    "lead_days": design.leads.get(channel, 0),
+                    "wape_without": w0,
+                    "wape_with": w_c,
+                    "fva": fva,
+                    "kept": keep,
+                    "reason": "helps out of sample"
+                    if keep
+                    else f"FVA {fva:.2%} below gate {f.signal_gate:.2%}",
+                }
+            )
+            bar.update(1)
+        report = pd.DataFrame(rows)
+    dropped = tuple(f"sig_{c}_" for c in hist.signals if c not in kept)
+    cols = [c for c in all_cols if not c.startswith(dropped)] if dropped else all_cols
+    fitted, mu_va = _fit_eval(model, cols, tr, va)
+    bar.update(1)
+    series_va = hist.series_of(p_va)
+    dist = fit_distribution(
+        va[1],
+        mu_va,
+        series_va,
+        hist.n_series,
+        path_key=p_va * (horizon + 1) + h_va,
+        coverage=coverage,
+        rng=rng,
+    )
+    p_all, h_all = sample_rows(
+        hist, horizon, origin_range=(lo, last - 1), max_target=last, max_rows=f.max_rows, rng=rng
+    )
+    X_all = design.training_matrix(hist, p_all, h_all, rolling)[cols]
+    final = clone(model).set_params(n_estimators=max(int(fitted.best_iteration_), 10))
+    final.fit(X_all, hist.y[p_all + h_all])
+    bar.update(1)
+    bar.close()
+    return TrainResult(replace(design, drop=dropped), final, dist, report, cols)
+
+
+def _train_baseline(
+    model: Any, design: Design, hist: History, horizon: int, coverage: float | None, rng: np.random.Generator
+) -> TrainResult:
+    last = int(hist.grid.size - 1)
+    cut = last - horizon
+    past = hist.until(cut)
+    fitted = clone(model).fit(past.y, past.indptr)
+    mu = np.asarray(fitted.predict(horizon), dtype=np.float64)
+    ends = hist.indptr[:-1] + (cut - hist.start_pos) + 1  # flat position of cut + 1 in each series
+    series = np.repeat(np.arange(hist.n_series), horizon)
+    q = np.repeat(ends, horizon) + np.tile(np.arange(horizon), hist.n_series)
+    inside = (q >= np.repeat(hist.indptr[:-1], horizon)) & (q < np.repeat(hist.indptr[1:], horizon))
+    y = np.full(q.size, np.nan)
+    y[inside] = hist.y[q[inside]]
+    ok = ~np.isnan(y) & ~np.isnan(mu.reshape(-1))
+    key = series * (horizon + 1) + np.tile(np.arange(1, horizon + 1), hist.n_series)
+    dist = fit_distribution(
+        y[ok], mu.reshape(-1)[ok], series[ok], hist.n_series, path_key=key[ok], coverage=coverage, rng=rng
+    )
+    final = clone(model).fit(hist.y, hist.indptr)
+    return TrainResult(design, final, dist, _empty_report(), [])
+
+
+def _central_coverage(qs: tuple[float, ...]) -> float | None:
+    if len(qs) < 2:
+        return None
+    lo, hi = min(qs), max(qs)
+    return hi - lo if abs((1 - hi) - lo) < 1e-9 else hi - lo
+
+
+def _empty_report() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=["channel", "lead_days", "wape_without", "wape_with", "fva", "kept", "reason"]
+    )

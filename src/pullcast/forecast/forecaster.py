@@ -1,0 +1,335 @@
+"""The :class:`Forecaster` facade: fit / predict / sample_paths over sales and pull signals."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pullcast.base import Estimator, check_is_fitted
+from pullcast.columns import FORECAST_MEAN, Columns, quantile_name
+from pullcast.errors import ConfigError, DataError
+from pullcast.features import Design, FeatureSpec, History, StaticBlock, sample_rows
+from pullcast.forecast import _inputs, _state, _training
+from pullcast.forecast.distribution import NBDistribution
+from pullcast.panel import Panel
+
+__all__ = ["Forecaster"]
+
+
+class Forecaster(Estimator):
+    """Direct multi-horizon demand forecaster for SKU × store series, with pull signals.
+
+    One global model learns demand at origin + h for h = 1..horizon from features known at the origin
+    (target lags and windows, signal transforms by arrival time, calendar, known-ahead covariates,
+    static attributes). Quantiles and sample paths come from a negative-binomial distribution around
+    the point forecast, calibrated on a held-out slice at the end of the training data.
+
+    Parameters
+    ----------
+    horizon : int, default 28
+        Number of periods forecast.
+    quantiles : tuple of float, default (0.1, 0.5, 0.9)
+        Quantile levels returned by :meth:`predict` (columns ``p10``, ``p50``, ``p90``).
+    features : FeatureSpec or None, default None
+        The feature set; None means ``FeatureSpec()``.
+    model : str or estimator, default "lgbm"
+        "lgbm" for the global LightGBM model, a baseline name ("naive", "snaive", "ma", "croston",
+        "sba", "tsb", "adida", "ets"), or a model object (a :class:`pullcast.models.GlobalLGBM` or a
+        baseline estimator).
+    seed : int, default 0
+        Seed of row sampling, LightGBM and sample paths.
+    columns : Columns, default Columns()
+        The names of the columns in every frame passed in.
+    freq : str, default "D"
+        Frequency of the sales dates.
+    signal_gate : float or None, default 0.005
+        Minimum out-of-sample forecast value added (relative WAPE reduction on the held-out slice) a
+        signal channel must bring to be kept; None keeps every channel.
+    max_rows : int, default 2_000_000
+        Cap on the number of (series, origin, horizon) training rows, sampled evenly over horizons.
+    train_window : int or None, default 730
+        Only origins in the last ``train_window`` periods are used for training (None: all).
+    verbose : bool, default True
+        Show a progress bar during fit.
+    """
+
+    def __init__(
+        self,
+        horizon: int = 28,
+        quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+        features: FeatureSpec | None = None,
+        model: Any = "lgbm",
+        seed: int = 0,
+        columns: Columns = Columns(),
+        freq: str = "D",
+        signal_gate: float | None = 0.005,
+        max_rows: int = 2_000_000,
+        train_window: int | None = 730,
+        verbose: bool = True,
+    ) -> None:
+        self.horizon = horizon
+        self.quantiles = quantiles
+        self.features = features
+        self.model = model
+        self.seed = seed
+        self.columns = columns
+        self.freq = freq
+        self.signal_gate = signal_gate
+        self.max_rows = max_rows
+        self.train_window = train_window
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    def _check_params(self) -> tuple[FeatureSpec, tuple[float, ...]]:
+        if int(self.horizon) != self.horizon or self.horizon < 1:
+            raise ConfigError(f"horizon must be a positive integer, got {self.horizon!r}")
+        qs = tuple(sorted(float(q) for q in self.quantiles))
+        for q in qs:
+            quantile_name(q)  # raises on levels outside (0, 1)
+        spec = self.features if self.features is not None else FeatureSpec()
+        if not isinstance(spec, FeatureSpec):
+            raise ConfigError(f"features must be a FeatureSpec, got {type(spec).__name__}")
+        return spec, qs
+
+    def fit(
+        self,
+        sales: pd.DataFrame,
+        signals: Any = None,
+        stores: pd.DataFrame | None = None,
+    ) -> Forecaster:
+        """Learn from a sales frame and, optionally, pull-signal events.
+
+        Parameters
+        ----------
+        sales : pandas.DataFrame
+            Long frame: sku, store, date, units; optional price/promo and other known-ahead numeric
+            covariates, ``on_hand``/``in_stock`` (stockout days are censored demand), and per-series
+            attribute columns (strings).
+        signals : pandas.DataFrame, pullcast.signals.SignalStore or None, default None
+            Signal events (DESIGN §2) or a configured store.
+        stores : pandas.DataFrame or None, default None
+            ``store, region`` map for region-level signals.
+
+        Returns
+        -------
+        Forecaster
+            ``self``, fitted.
+        """
+        spec, qs = self._check_params()
+        self.quantiles_ = qs
+        cols = self.columns
+        frame = _inputs.canonical(sales, cols, "sales")
+        stores_c = None if stores is None else _inputs.canonical(stores, cols, "stores")
+        panel = Panel.from_frame(frame, freq=self.freq, dtype=np.float64)
+        self.covariates_ = _inputs.choose_covariates(panel, spec.covariates)
+        skip = () if spec.ids_as_categories else ("sku", "store")
+        static = StaticBlock.fit(_inputs.static_frame(panel, spec.static), skip=skip)
+        store = _training.signal_store(signals, cols, stores_c)
+        aligned = store.aligned(panel, stores=stores_c) if store is not None else {}
+        hist = History.from_panel(panel, self.covariates_, aligned)
+        self.leads_ = _training.discover_leads(panel, aligned, self.horizon)
+        design = Design(spec, self.covariates_, dict(self.leads_), static)
+        rng = np.random.default_rng(self.seed)
+        result = _training.train(self, design, hist, rng)
+        self.design_ = result.design
+        self.model_ = result.model
+        self.distribution_: NBDistribution = result.distribution
+        self.signal_report_ = result.signal_report
+        self.feature_names_ = result.feature_names
+        self.ids_ = panel.ids.reset_index(drop=True)
+        self.training_window_ = (panel.dates.grid[0], panel.dates.grid[-1])
+        self.state_ = hist.tails(spec.history + self.horizon)
+        self.signal_store_ = store
+        self.stores_ = stores_c
+        self._last_mean: np.ndarray | None = None
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, future: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Forecast the next ``horizon`` periods after each series' last date.
+
+        Parameters
+        ----------
+        future : pandas.DataFrame or None, default None
+            sku, store, date and the known-ahead covariate columns the model was fit with, for every
+            forecast date (required when the model has covariates).
+
+        Returns
+        -------
+        pandas.DataFrame
+            sku, store, date, forecast (mean) and one column per quantile (``p10``, ``p50``, ...),
+            sorted by sku, store, date.
+        """
+        check_is_fitted(self, "model_")
+        hist = self.state_
+        mean = self._predict_mean(hist, future)
+        self._last_mean = mean.reshape(hist.n_series, self.horizon)
+        series = np.repeat(np.arange(hist.n_series), self.horizon)
+        q = self.distribution_.quantiles(mean, series, self.quantiles_)
+        ids = self.ids_
+        dates = self._target_dates(hist)
+        out = pd.DataFrame(
+            {"sku": ids["sku"].to_numpy()[series], "store": ids["store"].to_numpy()[series], "date": dates}
+        )
+        out[FORECAST_MEAN] = mean
+        for j, level in enumerate(self.quantiles_):
+            out[quantile_name(level)] = q[:, j]
+        return _inputs.user_names(out, self.columns)
+
+    def _target_dates(self, hist: History) -> pd.DatetimeIndex:
+        last = hist.grid[hist.grid_pos(hist.last_positions())]
+        return _inputs.horizon_dates(pd.DatetimeIndex(last), self.horizon, self.freq)
+
+    def _predict_mean(self, hist: History, future: pd.DataFrame | None) -> np.ndarray:
+        n, horizon = hist.n_series, self.horizon
+        series = np.repeat(np.arange(n), horizon)
+        p = hist.last_positions()[series]
+        h = np.tile(np.arange(1, horizon + 1), n)
+        dates = self._target_dates(hist)
+        if _training.is_baseline(self.model_):
+            return np.asarray(self.model_.predict(horizon), dtype=np.float64).reshape(-1)
+        fut = None if future is None else _inputs.canonical(future, self.columns, "future")
+        cov = _inputs.future_covariates(fut, self.ids_, dates, series, self.covariates_)
+        rolling = self.design_.rolling(hist, last=True)
+        X = self.design_.matrix(
+            hist, p, h, rolling=rolling, rolling_at=series, target_dates=dates, target_cov=cov
+        )
+        return self.model_.predict(X[self.feature_names_])
+
+    def sample_paths(self, n: int = 1000, seed: int = 0) -> np.ndarray:
+        """Joint sample paths of demand over the horizon, consistent with :meth:`predict`'s quantiles.
+
+        Parameters
+        ----------
+        n : int, default 1000
+            Number of paths per series.
+        seed : int, default 0
+
+        Returns
+        -------
+        ndarray of float32, shape (n_series, n, horizon)
+            Series in the order of :attr:`ids_` (sorted by sku, store). Calls :meth:`predict` first if it
+            has not run since the last fit (models with covariates need ``predict(future)`` first).
+        """
+        check_is_fitted(self, "model_")
+        if int(n) < 1:
+            raise ConfigError(f"n must be >= 1, got {n}")
+        if self._last_mean is None:
+            if self.covariates_:
+                raise DataError("call predict(future) before sample_paths: the model needs future covariates")
+            self.predict()
+        assert self._last_mean is not None
+        return self.distribution_.sample_paths(self._last_mean, int(n), np.random.default_rng(seed))
+
+    def feature_importance(self) -> pd.Series:
+        """Gain of each feature of the LightGBM model, largest first."""
+        check_is_fitted(self, "model_")
+        if _training.is_baseline(self.model_):
+            raise ConfigError(f"model {self.model!r} has no feature importance")
+        return self.model_.feature_importance()
+
+    # ------------------------------------------------------------------ state
+    def refresh(
+        self, sales: pd.DataFrame, signals: Any = None, stores: pd.DataFrame | None = None
+    ) -> Forecaster:
+        """Replace the forecasting state with ``sales`` (and signals) as known now, without retraining.
+
+        Used by backtests with ``refit=False``. Baseline models are refit (they have no separate state).
+        """
+        check_is_fitted(self, "model_")
+        spec = self.design_.spec
+        frame = _inputs.canonical(sales, self.columns, "sales")
+        stores_c = self.stores_ if stores is None else _inputs.canonical(stores, self.columns, "stores")
+        panel = Panel.from_frame(frame, freq=self.freq, dtype=np.float64)
+        store = (
+            self.signal_store_ if signals is None else _training.signal_store(signals, self.columns, stores_c)
+        )
+        aligned = self._aligned(store, panel, stores_c)
+        hist = History.from_panel(panel, self.covariates_, aligned)
+        self._set_state(hist.tails(spec.history + self.horizon), panel.ids.reset_index(drop=True), panel)
+        self.signal_store_, self.stores_ = store, stores_c
+        return self
+
+    def update(self, sales: pd.DataFrame | None = None, signals: Any = None) -> Forecaster:
+        """Append new sales days and/or signal events and move the forecast origin, without retraining.
+
+        Parameters
+        ----------
+        sales : pandas.DataFrame or None, default None
+            New days (any subset of series; series never seen before become cold starts). Each row must
+            be dated after its series' last known day.
+        signals : pandas.DataFrame or None, default None
+            New signal events (late ones included: they count as of their arrival).
+
+        Returns
+        -------
+        Forecaster
+            ``self``; the next :meth:`predict` starts from the new origin.
+        """
+        check_is_fitted(self, "model_")
+        state, ids = self.state_, self.ids_
+        new_panel = None
+        if sales is not None:
+            new = _inputs.canonical(sales, self.columns, "sales")
+            keep = self.design_.spec.history + self.horizon
+            state, ids, new_panel = _state.append_sales(
+                state, ids, new, covariates=self.covariates_, keep=keep, freq=self.freq
+            )
+        if signals is not None:
+            if self.signal_store_ is None:
+                raise DataError("this model was fit without signals; it cannot take signal events")
+            self.last_ingest_ = self.signal_store_.append(_inputs.canonical(signals, self.columns, "signals"))
+        if self.signal_store_ is not None and (sales is not None or signals is not None):
+            aligned = self._aligned(
+                self.signal_store_, _state.tail_panel(state, ids, self.freq), self.stores_
+            )
+            state = replace(state, signals={k: aligned[k] for k in state.signals})
+        self._set_state(state, ids, new_panel)
+        return self
+
+    def _aligned(self, store: Any, panel: Panel, stores: pd.DataFrame | None) -> dict[str, np.ndarray]:
+        channels = list(self.state_.signals) if hasattr(self, "state_") else []
+        if store is None:
+            if channels:
+                raise DataError(f"this model uses signal channels {channels}: pass signals")
+            return {}
+        aligned = store.aligned(panel, stores=stores)
+        missing = [c for c in channels if c not in aligned]
+        if missing:
+            raise DataError(
+                f"signal channel(s) {missing} used by the model are absent from the signals given"
+            )
+        return {c: aligned[c] for c in channels}
+
+    def _set_state(self, state: History, ids: pd.DataFrame, panel: Panel | None) -> None:
+        spec = self.design_.spec
+        if panel is not None:
+            fresh = _inputs.static_frame(panel, spec.static)
+            old = self.design_.static.frame
+            if len(ids) != len(old) or not ids[["sku", "store"]].equals(old[["sku", "store"]]):
+                merged = ids.merge(
+                    pd.concat([old, fresh]).drop_duplicates(["sku", "store"], keep="first"),
+                    on=["sku", "store"],
+                    how="left",
+                )
+                self.design_.static = self.design_.static.for_frame(merged[old.columns])
+        self.state_, self.ids_ = state, ids.reset_index(drop=True)
+        self._last_mean = None
+        if _training.is_baseline(self.model_):
+            self.model_ = self.model_.fit(state.y, state.indptr)
+
+    def rows_for_training(
+        self, hist: History, origin_range: tuple[int, int], max_target: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Sampled (origin, horizon) training rows within a window (used by fit and backtests)."""
+        return sample_rows(
+            hist,
+            self.horizon,
+            origin_range=origin_range,
+            max_target=max_target,
+            max_rows=self.max_rows,
+            rng=rng,
+        )

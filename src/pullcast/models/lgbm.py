@@ -1,0 +1,137 @@
+"""The global LightGBM model: one booster over all series, rows are (series, origin, horizon)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pullcast.base import Estimator, check_is_fitted
+from pullcast.errors import ConfigError, IncompatibleModelError
+
+__all__ = ["GlobalLGBM"]
+
+_OBJECTIVES = ("tweedie", "poisson", "regression", "regression_l1", "huber")
+
+
+class GlobalLGBM(Estimator):
+    """A LightGBM regressor trained on all series at once.
+
+    Parameters
+    ----------
+    objective : str, default "tweedie"
+        LightGBM objective; tweedie (variance power 1.1) suits intermittent retail counts.
+    n_estimators : int, default 300
+        Boosting rounds (the upper bound when a validation set is given: early stopping picks fewer).
+    learning_rate : float, default 0.05
+    num_leaves : int, default 63
+    min_data_in_leaf : int, default 50
+    seed : int, default 0
+    params : dict or None, default None
+        Further LightGBM parameters, passed through unchanged (they win over the ones above).
+    """
+
+    def __init__(
+        self,
+        objective: str = "tweedie",
+        n_estimators: int = 300,
+        learning_rate: float = 0.05,
+        num_leaves: int = 63,
+        min_data_in_leaf: int = 50,
+        seed: int = 0,
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        self.objective = objective
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_data_in_leaf = min_data_in_leaf
+        self.seed = seed
+        self.params = params
+
+    def _lgb_params(self) -> dict[str, Any]:
+        if self.objective not in _OBJECTIVES:
+            raise ConfigError(f"objective must be one of {_OBJECTIVES}, got {self.objective!r}")
+        params: dict[str, Any] = {
+            "objective": self.objective,
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_data_in_leaf": self.min_data_in_leaf,
+            "feature_fraction": 0.8,
+            "bagging_fraction": 0.8,
+            "bagging_freq": 1,
+            "lambda_l2": 0.1,
+            "seed": self.seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            "verbosity": -1,
+        }
+        if self.objective == "tweedie":
+            params["tweedie_variance_power"] = 1.1
+        params.update(self.params or {})
+        return params
+
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: np.ndarray,
+        *,
+        valid: tuple[pd.DataFrame, np.ndarray] | None = None,
+        early_stopping_rounds: int = 30,
+    ) -> GlobalLGBM:
+        """Train on ``X, y``; with ``valid``, stop early on the validation loss."""
+        import lightgbm as lgb
+
+        params = self._lgb_params()
+        train = lgb.Dataset(X, label=np.asarray(y, dtype=np.float64), free_raw_data=True)
+        callbacks = []
+        valid_sets = []
+        if valid is not None:
+            valid_sets = [
+                lgb.Dataset(valid[0], label=np.asarray(valid[1], dtype=np.float64), reference=train)
+            ]
+            callbacks.append(lgb.early_stopping(early_stopping_rounds, verbose=False))
+        self.booster_ = lgb.train(
+            params, train, num_boost_round=int(self.n_estimators), valid_sets=valid_sets, callbacks=callbacks
+        )
+        self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
+        self.feature_names_ = list(X.columns)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Predicted mean demand of every row (clipped at 0)."""
+        check_is_fitted(self, "booster_")
+        if list(X.columns) != self.feature_names_:
+            raise ConfigError(
+                f"feature columns differ from training: expected {self.feature_names_}, got {list(X.columns)}"
+            )
+        pred = self.booster_.predict(X, num_iteration=self.best_iteration_)
+        return np.clip(np.asarray(pred, dtype=np.float64), 0.0, None)
+
+    def feature_importance(self) -> pd.Series:
+        """Total gain of each feature, largest first."""
+        check_is_fitted(self, "booster_")
+        gain = self.booster_.feature_importance(importance_type="gain")
+        return pd.Series(gain, index=self.feature_names_).sort_values(ascending=False)
+
+    def save(self, path: str | Path) -> None:
+        """Write the booster as LightGBM's text model format (no pickle)."""
+        check_is_fitted(self, "booster_")
+        Path(path).write_text(self.booster_.model_to_string(num_iteration=self.best_iteration_))
+
+    @classmethod
+    def load(cls, path: str | Path, **params: Any) -> GlobalLGBM:
+        """Read a booster saved by :meth:`save`."""
+        import lightgbm as lgb
+
+        try:
+            booster = lgb.Booster(model_str=Path(path).read_text())
+        except lgb.basic.LightGBMError as exc:
+            raise IncompatibleModelError(f"{path} is not a readable LightGBM text model: {exc}") from None
+        model = cls(**params)
+        model.booster_ = booster
+        model.best_iteration_ = int(booster.current_iteration())
+        model.feature_names_ = list(booster.feature_name())
+        return model
