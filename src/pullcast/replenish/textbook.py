@@ -268,11 +268,11 @@ def _solve_fill_rate(per_period: Any, window: Demand, target: float, lead_time: 
     if window.discrete:
         lo_i, hi_i = 0, int(math.ceil(hi))
         while lo_i < hi_i:
-            mid = (lo_i + hi_i) // 2
-            if fr(mid) >= target:
-                hi_i = mid
+            mid_i = (lo_i + hi_i) // 2
+            if fr(mid_i) >= target:
+                hi_i = mid_i
             else:
-                lo_i = mid + 1
+                lo_i = mid_i + 1
         return float(lo_i)
     if fr(lo) >= target:
         return lo
