@@ -1,0 +1,370 @@
+"""Kernels that depend on the whole history of a series: expanding mean/std and the EWM mean.
+
+Semantics are pandas' within each series: ``expanding().mean()`` / ``expanding().std()``
+(``min_periods=1``, sample std with ddof=1, NaN values skipped) and
+``ewm(alpha=alpha, adjust=False).mean()`` (``ignore_na=False``: a NaN does not move the mean,
+but the weight of the old mean keeps decaying across it, exactly as in pandas).
+
+Their ``*_update`` forms take an optional ``state`` (from the matching ``*_state`` function or
+the previous update call): with it each update reads only the newest value of each series
+(O(1) per series) and advances the state in place; without it they are exact from the whole series.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from pullcast.kernels._common import as_data, as_indptr, check_float, check_state, chunk_bounds
+from pullcast.kernels._jit import jit, jit_parallel
+
+__all__ = [
+    "ewm_mean",
+    "ewm_mean_state",
+    "ewm_mean_update",
+    "expanding_mean",
+    "expanding_mean_state",
+    "expanding_mean_update",
+    "expanding_std",
+    "expanding_std_state",
+    "expanding_std_update",
+]
+
+_EXP_MEAN = 0
+_EXP_STD = 1
+_EWM = 2
+
+STATE_WIDTH = 3
+
+
+@jit
+def _init(op: int, st: np.ndarray) -> None:
+    """Initial state: expanding mean (count, sum, comp.), std (count, mean, M2), ewm (mean, weight)."""
+    st[0] = 0.0
+    st[1] = 0.0
+    st[2] = 0.0
+    if op == _EWM:
+        st[0] = np.nan
+        st[1] = 1.0
+
+
+@jit
+def _step(op: int, alpha: float, st: np.ndarray, v: float) -> float:
+    """Consume one value, update ``st`` in place, return the statistic at this position."""
+    if op == _EXP_MEAN:
+        if v == v:
+            s = st[1] + v
+            bp = s - st[1]
+            st[2] += (st[1] - (s - bp)) + (v - bp)
+            st[1] = s
+            st[0] += 1.0
+        return (st[1] + st[2]) / st[0] if st[0] > 0 else np.nan
+    if op == _EXP_STD:
+        if v == v:
+            st[0] += 1.0
+            delta = v - st[1]
+            st[1] += delta / st[0]
+            st[2] += delta * (v - st[1])
+        if st[0] < 2.0:
+            return np.nan
+        return np.sqrt(max(st[2], 0.0) / (st[0] - 1.0))
+    weighted = st[0]
+    if weighted == weighted:
+        old_wt = st[1] * (1.0 - alpha)
+        if v == v:
+            if weighted != v:
+                weighted = (old_wt * weighted + alpha * v) / (old_wt + alpha)
+            old_wt = 1.0
+        st[0] = weighted
+        st[1] = old_wt
+    elif v == v:
+        st[0] = v
+        st[1] = 1.0
+    return st[0]
+
+
+@jit
+def _mean_dense(x: np.ndarray, out: np.ndarray, comp: bool) -> bool:
+    """Expanding mean assuming no NaN; returns False if a NaN was met (the caller recomputes)."""
+    s = 0.0
+    e = 0.0
+    if comp:
+        for t in range(x.size):
+            v = np.float64(x[t])
+            r = s + v
+            bp = r - s
+            e += (s - (r - bp)) + (v - bp)
+            s = r
+            out[t] = (s + e) / (t + 1)
+    else:
+        for t in range(x.size):
+            s += np.float64(x[t])
+            out[t] = s / (t + 1)
+    return s == s
+
+
+@jit
+def _ewm_dense(x: np.ndarray, out: np.ndarray, alpha: float) -> bool:
+    """EWM mean (adjust=False) assuming no NaN; returns False if a NaN was met."""
+    n = x.size
+    if n == 0:
+        return True
+    beta = 1.0 - alpha
+    denom = beta + alpha  # pandas divides by (old_wt + alpha), old_wt = 1 - alpha without NaN
+    inv = 1.0 / denom
+    weighted = np.float64(x[0])
+    out[0] = weighted
+    if denom == 1.0:
+        for t in range(1, n):
+            v = np.float64(x[t])
+            weighted = weighted if weighted == v else beta * weighted + alpha * v
+            out[t] = weighted
+    else:
+        for t in range(1, n):
+            v = np.float64(x[t])
+            weighted = weighted if weighted == v else (beta * weighted + alpha * v) * inv
+            out[t] = weighted
+    return weighted == weighted
+
+
+@jit
+def _recursive_one(x: np.ndarray, out: np.ndarray, op: int, alpha: float, comp: bool, st: np.ndarray) -> None:
+    if op == _EXP_MEAN:
+        if _mean_dense(x, out, comp):
+            return
+    elif op == _EWM:
+        if _ewm_dense(x, out, alpha):
+            return
+    _init(op, st)
+    for t in range(x.size):
+        out[t] = _step(op, alpha, st, np.float64(x[t]))
+
+
+@jit_parallel
+def _recursive_driver(
+    x: np.ndarray, out: np.ndarray, indptr: np.ndarray, bounds: np.ndarray, op: int, alpha: float, comp: bool
+) -> None:
+    for c in prange(bounds.size - 1):
+        st = np.empty(STATE_WIDTH, dtype=np.float64)
+        for i in range(bounds[c], bounds[c + 1]):
+            _recursive_one(x[indptr[i] : indptr[i + 1]], out[indptr[i] : indptr[i + 1]], op, alpha, comp, st)
+
+
+@jit
+def _recursive_last(
+    x: np.ndarray,
+    indptr: np.ndarray,
+    out: np.ndarray,
+    op: int,
+    alpha: float,
+    state: np.ndarray,
+    use_state: bool,
+) -> None:
+    """Last value per series: from ``state`` plus the newest value, or from the whole series."""
+    st = np.empty(STATE_WIDTH, dtype=np.float64)
+    for i in range(indptr.size - 1):
+        a = indptr[i]
+        b = indptr[i + 1]
+        if b == a:
+            out[i] = np.nan
+            continue
+        if use_state:
+            st[:] = state[i]
+            out[i] = _step(op, alpha, st, np.float64(x[b - 1]))
+            state[i] = st
+        else:
+            _init(op, st)
+            for t in range(a, b):
+                out[i] = _step(op, alpha, st, np.float64(x[t]))
+
+
+@jit
+def _recursive_state(x: np.ndarray, indptr: np.ndarray, state: np.ndarray, op: int, alpha: float) -> None:
+    for i in range(indptr.size - 1):
+        st = state[i]
+        _init(op, st)
+        for t in range(indptr[i], indptr[i + 1]):
+            _step(op, alpha, st, np.float64(x[t]))
+
+
+def _transform(data: object, indptr: object, op: int, alpha: float) -> np.ndarray:
+    x = as_data(data)
+    ip = as_indptr(indptr, x.size)
+    out = np.empty_like(x)
+    _recursive_driver(x, out, ip, chunk_bounds(ip), op, alpha, x.dtype == np.float64)
+    return out
+
+
+def _last(data: object, indptr: object, op: int, alpha: float, state: object, name: str) -> np.ndarray:
+    x = as_data(data)
+    ip = as_indptr(indptr, x.size)
+    n = ip.size - 1
+    out = np.empty(n, dtype=x.dtype)
+    if state is None:
+        _recursive_last(x, ip, out, op, alpha, np.empty((n, STATE_WIDTH)), False)
+    else:
+        _recursive_last(x, ip, out, op, alpha, check_state(state, n, STATE_WIDTH, name), True)
+    return out
+
+
+def _state(data: object, indptr: object, op: int, alpha: float) -> np.ndarray:
+    x = as_data(data)
+    ip = as_indptr(indptr, x.size)
+    state = np.empty((ip.size - 1, STATE_WIDTH), dtype=np.float64)
+    _recursive_state(x, ip, state, op, alpha)
+    return state
+
+
+def _alpha(alpha: float) -> float:
+    return check_float(alpha, "alpha", 0.0, 1.0, low_open=True)
+
+
+def expanding_mean(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Mean of all non-NaN values so far within each series (pandas ``expanding().mean()``).
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series (integers are converted to float64).
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+
+    Returns
+    -------
+    ndarray
+        Same length and dtype as ``data``; NaN before the first non-NaN value of a series.
+    """
+    return _transform(data, indptr, _EXP_MEAN, 0.0)
+
+
+def expanding_std(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Sample std (ddof=1) of all non-NaN values so far within each series (pandas ``expanding().std()``).
+
+    Computed with Welford's update, so a constant history gives exactly 0.
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series (integers are converted to float64).
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+
+    Returns
+    -------
+    ndarray
+        Same length and dtype as ``data``; NaN until a series has two non-NaN values.
+    """
+    return _transform(data, indptr, _EXP_STD, 0.0)
+
+
+def ewm_mean(data: np.ndarray, indptr: np.ndarray, alpha: float) -> np.ndarray:
+    """Exponentially weighted mean within each series (pandas ``ewm(alpha=alpha, adjust=False).mean()``).
+
+    ``m_t = (1 - alpha) m_{t-1} + alpha x_t``; before the first non-NaN value the result is NaN; a NaN
+    value keeps the mean unchanged while the old mean's weight keeps decaying (pandas ``ignore_na=False``).
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series (integers are converted to float64).
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    alpha : float
+        Smoothing factor in ``(0, 1]``.
+
+    Returns
+    -------
+    ndarray
+        Same length and dtype as ``data``.
+
+    Raises
+    ------
+    pullcast.errors.ConfigError
+        If ``alpha`` is outside ``(0, 1]`` or the arrays are not grouped arrays.
+    """
+    return _transform(data, indptr, _EWM, _alpha(alpha))
+
+
+_STATE_DOC = """
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series.
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.{alpha}
+
+    Returns
+    -------
+    ndarray of float64, shape (n_series, 3)
+        The recursion state of each series after its last value, to pass as ``state`` to
+        :func:`{name}_update` once one more value has been appended to each series.
+"""
+
+_UPDATE_DOC = """
+    Without ``state`` the whole series is read (exact, O(length)); with ``state`` only the newest
+    value of each series is read (O(1) per series) and ``state`` is advanced past it in place.
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series, the newest value of each series last.
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.{alpha}
+    state : ndarray of float64, shape (n_series, 3), default None
+        The state after all but the newest value of each series, from :func:`{name}_state` or the
+        previous call of this function. Modified in place.
+
+    Returns
+    -------
+    ndarray
+        The value of :func:`{name}` at the last position of each series (NaN for empty series),
+        dtype of ``data``.
+"""
+
+_ALPHA_DOC = """
+    alpha : float
+        Smoothing factor in ``(0, 1]``."""
+
+
+def expanding_mean_state(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """State of :func:`expanding_mean` after each series' last value (count, sum, compensation)."""
+    return _state(data, indptr, _EXP_MEAN, 0.0)
+
+
+def expanding_std_state(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """State of :func:`expanding_std` after each series' last value (count, mean, sum of squares)."""
+    return _state(data, indptr, _EXP_STD, 0.0)
+
+
+def ewm_mean_state(data: np.ndarray, indptr: np.ndarray, alpha: float) -> np.ndarray:
+    """State of :func:`ewm_mean` after each series' last value (mean, weight of the mean, unused)."""
+    return _state(data, indptr, _EWM, _alpha(alpha))
+
+
+def expanding_mean_update(
+    data: np.ndarray, indptr: np.ndarray, state: np.ndarray | None = None
+) -> np.ndarray:
+    """The value of :func:`expanding_mean` at the last position of each series."""
+    return _last(data, indptr, _EXP_MEAN, 0.0, state, "expanding_mean")
+
+
+def expanding_std_update(data: np.ndarray, indptr: np.ndarray, state: np.ndarray | None = None) -> np.ndarray:
+    """The value of :func:`expanding_std` at the last position of each series."""
+    return _last(data, indptr, _EXP_STD, 0.0, state, "expanding_std")
+
+
+def ewm_mean_update(
+    data: np.ndarray, indptr: np.ndarray, alpha: float, state: np.ndarray | None = None
+) -> np.ndarray:
+    """The value of :func:`ewm_mean` at the last position of each series."""
+    return _last(data, indptr, _EWM, _alpha(alpha), state, "ewm_mean")
+
+
+for _name, _f, _g, _a in (
+    ("expanding_mean", expanding_mean_state, expanding_mean_update, ""),
+    ("expanding_std", expanding_std_state, expanding_std_update, ""),
+    ("ewm_mean", ewm_mean_state, ewm_mean_update, _ALPHA_DOC),
+):
+    _f.__doc__ = (_f.__doc__ or "") + "\n" + _STATE_DOC.format(name=_name, alpha=_a)
+    _g.__doc__ = (_g.__doc__ or "") + "\n" + _UPDATE_DOC.format(name=_name, alpha=_a)
+del _name, _f, _g, _a

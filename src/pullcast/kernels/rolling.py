@@ -1,0 +1,556 @@
+"""Rolling sums, means and standard deviations within each series, and the seasonal rolling mean.
+
+Semantics are pandas' ``groupby(series).rolling(window, min_periods)``: the window at position ``t``
+holds positions ``t - window + 1 .. t`` of the same series, NaN values are skipped and
+``min_periods`` (default ``window``) counts the non-NaN values needed for a result.
+
+Numerics: sums are accumulated in float64. Each series is first run through a dense loop that
+assumes no NaN (a running sum of float32 values in float64 is exact for any realistic range of
+values, so it cannot drift); if a NaN shows up the series is recomputed by a loop that counts
+non-NaN values. For float64 input both loops use Neumaier-compensated running sums, and every
+running sum is reset to an exact zero when its window holds no value. The standard deviation uses
+sums of values shifted by the series' first value, and is exactly 0 when all values of the window
+are equal (as in pandas).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from pullcast.kernels._common import as_data, as_indptr, check_int, check_min_periods, chunk_bounds
+from pullcast.kernels._jit import jit, jit_parallel
+
+__all__ = [
+    "rolling_mean",
+    "rolling_mean_update",
+    "rolling_std",
+    "rolling_std_update",
+    "rolling_sum",
+    "rolling_sum_update",
+    "seasonal_rolling_mean",
+    "seasonal_rolling_mean_update",
+]
+
+_SUM = 0
+_MEAN = 1
+_STD = 2
+_SEASONAL = 3
+
+
+@jit
+def _two_sum(a: float, b: float) -> tuple[float, float]:
+    """Knuth's TwoSum: ``a + b == s + err`` exactly, without branches."""
+    s = a + b
+    bp = s - a
+    err = (a - (s - bp)) + (b - bp)
+    return s, err
+
+
+@jit
+def _kadd(s: float, e: float, v: float) -> tuple[float, float]:
+    """Compensated step: add ``v`` to the running sum ``s``; its rounding error goes to ``e``."""
+    t, err = _two_sum(s, v)
+    return t, e + err
+
+
+@jit
+def _kmove(s: float, e: float, v: float, u: float) -> tuple[float, float]:
+    """Compensated step ``s += v - u`` with one add on the dependency chain of ``s``."""
+    d, ed = _two_sum(v, -u)
+    t, es = _two_sum(s, d)
+    return t, e + (ed + es)
+
+
+@jit
+def _sum_value(s: float, c: int, minp: int, mean: bool) -> float:
+    if c < minp:
+        return np.nan
+    if mean:
+        return s / c if c > 0 else np.nan
+    return s
+
+
+@jit
+def _sum_dense(x: np.ndarray, out: np.ndarray, w: int, minp: int, mean: bool, comp: bool) -> bool:
+    """Running sum/mean assuming no NaN; returns False if a NaN was met (the caller recomputes)."""
+    n = x.size
+    m = min(w, n)
+    s = 0.0
+    e = 0.0
+    for t in range(m):
+        if comp:
+            s, e = _kadd(s, e, np.float64(x[t]))
+        else:
+            s += np.float64(x[t])
+        out[t] = _sum_value(s + e, t + 1, minp, mean)
+    scale = 1.0 / w if mean else 1.0
+    # views indexed from 0: no negative-index wraparound checks in the hot loop
+    new = x[m:]
+    old = x[: n - m]
+    dst = out[m:]
+    if comp:
+        for j in range(n - m):
+            s, e = _kmove(s, e, np.float64(new[j]), np.float64(old[j]))
+            dst[j] = (s + e) * scale
+    else:
+        for j in range(n - m):
+            s += np.float64(new[j]) - np.float64(old[j])
+            dst[j] = s * scale
+    return s == s
+
+
+@jit
+def _sum_nan(x: np.ndarray, out: np.ndarray, w: int, minp: int, mean: bool) -> None:
+    """Running sum/mean that skips NaN and counts the values in the window."""
+    s = 0.0
+    e = 0.0
+    c = 0
+    for t in range(x.size):
+        v = np.float64(x[t])
+        if v == v:
+            s, e = _kadd(s, e, v)
+            c += 1
+        if t >= w:
+            u = np.float64(x[t - w])
+            if u == u:
+                s, e = _kadd(s, e, -u)
+                c -= 1
+        if c == 0:
+            s = 0.0
+            e = 0.0
+        out[t] = _sum_value(s + e, c, minp, mean)
+
+
+@jit
+def _std_value(s1: float, s2: float, c: int, run: int, minp: int) -> float:
+    if c < minp or c < 2:
+        return np.nan
+    if run >= c:
+        return 0.0
+    var = (s2 - s1 * s1 / c) / (c - 1)
+    return np.sqrt(var) if var > 0.0 else 0.0
+
+
+@jit
+def _std_dense(x: np.ndarray, out: np.ndarray, w: int, minp: int, comp: bool) -> bool:
+    """Rolling sample std assuming no NaN; returns False if a NaN was met."""
+    n = x.size
+    if n == 0:
+        return True
+    k = np.float64(x[0])
+    if k != k:
+        return False
+    m = min(w, n)
+    s1 = 0.0
+    e1 = 0.0
+    s2 = 0.0
+    e2 = 0.0
+    run = 0
+    prev = k
+    for t in range(m):
+        v = np.float64(x[t])
+        y = v - k
+        if comp:
+            s1, e1 = _kadd(s1, e1, y)
+            s2, e2 = _kadd(s2, e2, y * y)
+        else:
+            s1 += y
+            s2 += y * y
+        run = run + 1 if v == prev else 1
+        prev = v
+        out[t] = _std_value(s1 + e1, s2 + e2, t + 1, run, minp)
+    new = x[m:]
+    old = x[: n - m]
+    dst = out[m:]
+    if n > m and w < 2:
+        dst[:] = np.nan
+        return True
+    iw = 1.0 / w
+    iw1 = 1.0 / (w - 1) if w > 1 else 0.0
+    for j in range(n - m):
+        v = np.float64(new[j])
+        y = v - k
+        z = np.float64(old[j]) - k
+        if comp:
+            s1, e1 = _kmove(s1, e1, y, z)
+            s2, e2 = _kmove(s2, e2, y * y, z * z)
+            a1 = s1 + e1
+            var = ((s2 + e2) - a1 * a1 * iw) * iw1
+        else:
+            s1 += y - z
+            s2 += y * y - z * z
+            var = (s2 - s1 * s1 * iw) * iw1
+        run = run + 1 if v == prev else 1
+        prev = v
+        dst[j] = 0.0 if run >= w else np.sqrt(max(var, 0.0))
+    return s1 == s1
+
+
+@jit
+def _std_nan(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> None:
+    """Rolling sample std that skips NaN values."""
+    n = x.size
+    k = 0.0
+    for t in range(n):
+        if x[t] == x[t]:
+            k = np.float64(x[t])
+            break
+    s1 = 0.0
+    e1 = 0.0
+    s2 = 0.0
+    e2 = 0.0
+    c = 0
+    run = 0
+    prev = np.nan
+    for t in range(n):
+        v = np.float64(x[t])
+        if v == v:
+            y = v - k
+            s1, e1 = _kadd(s1, e1, y)
+            s2, e2 = _kadd(s2, e2, y * y)
+            c += 1
+            run = run + 1 if v == prev else 1
+            prev = v
+        if t >= w:
+            u = np.float64(x[t - w])
+            if u == u:
+                z = u - k
+                s1, e1 = _kadd(s1, e1, -z)
+                s2, e2 = _kadd(s2, e2, -z * z)
+                c -= 1
+        if c == 0:
+            s1 = 0.0
+            e1 = 0.0
+            s2 = 0.0
+            e2 = 0.0
+        out[t] = _std_value(s1 + e1, s2 + e2, c, run, minp)
+
+
+@jit
+def _seasonal_mean(x: np.ndarray, out: np.ndarray, season: int, w: int, minp: int) -> None:
+    """Mean of x[t], x[t - season], ..., x[t - (w - 1) season] (non-NaN ones, at least minp)."""
+    n = x.size
+    span = w * season
+    for r in range(min(season, n)):
+        s = 0.0
+        e = 0.0
+        c = 0
+        for t in range(r, n, season):
+            v = np.float64(x[t])
+            if v == v:
+                s, e = _kadd(s, e, v)
+                c += 1
+            if t >= span:
+                u = np.float64(x[t - span])
+                if u == u:
+                    s, e = _kadd(s, e, -u)
+                    c -= 1
+            if c == 0:
+                s = 0.0
+                e = 0.0
+            out[t] = _sum_value(s + e, c, minp, True)
+
+
+@jit
+def _rolling_one(x: np.ndarray, out: np.ndarray, w: int, minp: int, season: int, op: int, comp: bool) -> None:
+    if op == _SUM or op == _MEAN:
+        if not _sum_dense(x, out, w, minp, op == _MEAN, comp):
+            _sum_nan(x, out, w, minp, op == _MEAN)
+    elif op == _STD:
+        if not _std_dense(x, out, w, minp, comp):
+            _std_nan(x, out, w, minp)
+    else:
+        _seasonal_mean(x, out, season, w, minp)
+
+
+@jit_parallel
+def _rolling_driver(
+    x: np.ndarray,
+    out: np.ndarray,
+    indptr: np.ndarray,
+    bounds: np.ndarray,
+    params: np.ndarray,
+    op: int,
+    comp: bool,
+) -> None:
+    w = params[0]
+    minp = params[1]
+    season = params[2]
+    shift = params[3]
+    for c in prange(bounds.size - 1):
+        for i in range(bounds[c], bounds[c + 1]):
+            a = indptr[i]
+            b = indptr[i + 1]
+            m = min(shift, b - a)
+            for t in range(a, a + m):
+                out[t] = np.nan
+            _rolling_one(x[a : b - m], out[a + m : b], w, minp, season, op, comp)
+
+
+@jit
+def _tail_stat(x: np.ndarray, minp: int, op: int) -> float:
+    """The statistic over all of ``x`` (the last window of a series), skipping NaN."""
+    s = 0.0
+    e = 0.0
+    c = 0
+    first = np.nan
+    same = True
+    for t in range(x.size):
+        v = np.float64(x[t])
+        if v == v:
+            s, e = _kadd(s, e, v)
+            if c == 0:
+                first = v
+            elif v != first:
+                same = False
+            c += 1
+    if op != _STD:
+        return _sum_value(s + e if c > 0 else 0.0, c, minp, op != _SUM)
+    if c < minp or c < 2:
+        return np.nan
+    if same:
+        return 0.0
+    mean = (s + e) / c
+    q = 0.0
+    for t in range(x.size):
+        v = np.float64(x[t])
+        if v == v:
+            q += (v - mean) * (v - mean)
+    return np.sqrt(q / (c - 1))
+
+
+@jit
+def _rolling_last(x: np.ndarray, indptr: np.ndarray, out: np.ndarray, params: np.ndarray, op: int) -> None:
+    w = params[0]
+    minp = params[1]
+    season = params[2]
+    shift = params[3]
+    for i in range(indptr.size - 1):
+        a = indptr[i]
+        end = indptr[i + 1] - shift
+        if end <= a:
+            out[i] = np.nan
+        elif op == _SEASONAL:
+            start = max(a, end - 1 - (w - 1) * season)
+            first = end - 1 - ((end - 1 - start) // season) * season
+            out[i] = _tail_stat(x[first:end:season], minp, _MEAN)
+        else:
+            out[i] = _tail_stat(x[max(a, end - w) : end], minp, op)
+
+
+def _params(window: int, min_periods: int | None, season: int, lag: int) -> np.ndarray:
+    w = check_int(window, "window", 1)
+    minp = check_min_periods(min_periods, w)
+    s = check_int(season, "season", 1)
+    k = check_int(lag, "lag", 0)
+    return np.array([w, minp, s, k], dtype=np.int64)
+
+
+def _transform(data: object, indptr: object, params: np.ndarray, op: int) -> np.ndarray:
+    x = as_data(data)
+    ip = as_indptr(indptr, x.size)
+    out = np.empty_like(x)
+    _rolling_driver(x, out, ip, chunk_bounds(ip), params, op, x.dtype == np.float64)
+    return out
+
+
+def _last(data: object, indptr: object, params: np.ndarray, op: int) -> np.ndarray:
+    x = as_data(data)
+    ip = as_indptr(indptr, x.size)
+    out = np.empty(ip.size - 1, dtype=x.dtype)
+    _rolling_last(x, ip, out, params, op)
+    return out
+
+
+_DOC_PARAMS = """
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series (integers are converted to float64).
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    window : int
+        Window length in periods (``>= 1``).
+    min_periods : int or None, default None
+        Non-NaN values needed in the window for a result; None means ``window``.
+    lag : int, default 0
+        Apply to the series shifted by ``lag`` periods (``lag(data, indptr, lag)`` first), in one pass.
+"""
+
+
+def rolling_sum(
+    data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
+) -> np.ndarray:
+    """Rolling sum within each series (pandas ``rolling(window, min_periods).sum()``).
+    {params}
+    Returns
+    -------
+    ndarray
+        Same length and dtype as ``data``; NaN where fewer than ``min_periods`` values are present
+        (with ``min_periods=0`` an all-NaN window sums to 0, as in pandas).
+
+    Raises
+    ------
+    pullcast.errors.ConfigError
+        If ``window < 1``, ``min_periods`` is outside ``[0, window]``, ``lag < 0`` or the arrays
+        are not grouped arrays.
+    """
+    return _transform(data, indptr, _params(window, min_periods, 1, lag), _SUM)
+
+
+def rolling_mean(
+    data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
+) -> np.ndarray:
+    """Rolling mean within each series (pandas ``rolling(window, min_periods).mean()``).
+    {params}
+    Returns
+    -------
+    ndarray
+        Same length and dtype as ``data``; NaN where fewer than ``min_periods`` values are present.
+
+    Raises
+    ------
+    pullcast.errors.ConfigError
+        If ``window < 1``, ``min_periods`` is outside ``[0, window]``, ``lag < 0`` or the arrays
+        are not grouped arrays.
+    """
+    return _transform(data, indptr, _params(window, min_periods, 1, lag), _MEAN)
+
+
+def rolling_std(
+    data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
+) -> np.ndarray:
+    """Rolling sample standard deviation (ddof=1) within each series (pandas ``rolling(...).std()``).
+    {params}
+    Returns
+    -------
+    ndarray
+        Same length and dtype as ``data``; NaN with fewer than ``max(min_periods, 2)`` values,
+        exactly 0 when all values of the window are equal.
+
+    Raises
+    ------
+    pullcast.errors.ConfigError
+        If ``window < 1``, ``min_periods`` is outside ``[0, window]``, ``lag < 0`` or the arrays
+        are not grouped arrays.
+    """
+    return _transform(data, indptr, _params(window, min_periods, 1, lag), _STD)
+
+
+def seasonal_rolling_mean(
+    data: np.ndarray,
+    indptr: np.ndarray,
+    season: int,
+    window: int,
+    min_periods: int | None = None,
+    *,
+    lag: int = 0,
+) -> np.ndarray:
+    """Mean of ``x[t], x[t - season], ..., x[t - (window - 1) * season]`` within each series.
+
+    Equivalent to a pandas rolling mean over each residue class ``position % season`` of a series.
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series (integers are converted to float64).
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    season : int
+        Season length in periods (``>= 1``; 1 gives :func:`rolling_mean`).
+    window : int
+        Number of seasonal terms (``>= 1``).
+    min_periods : int or None, default None
+        Non-NaN terms needed for a result; None means ``window``.
+    lag : int, default 0
+        Apply to the series shifted by ``lag`` periods, in one pass.
+
+    Returns
+    -------
+    ndarray
+        Same length and dtype as ``data``.
+
+    Raises
+    ------
+    pullcast.errors.ConfigError
+        If ``season < 1``, ``window < 1``, ``min_periods`` is outside ``[0, window]``, ``lag < 0``
+        or the arrays are not grouped arrays.
+    """
+    return _transform(data, indptr, _params(window, min_periods, season, lag), _SEASONAL)
+
+
+_DOC_UPDATE = """The value of :func:`{name}` at the last position of each series, from its last window.
+
+    O(window) per series{extra}; equals ``{name}(...)`` at each series' last position.
+    {params}
+    Returns
+    -------
+    ndarray
+        One value per series (NaN for empty series), dtype of ``data``.
+    """
+
+
+def rolling_sum_update(
+    data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
+) -> np.ndarray:
+    return _last(data, indptr, _params(window, min_periods, 1, lag), _SUM)
+
+
+def rolling_mean_update(
+    data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
+) -> np.ndarray:
+    return _last(data, indptr, _params(window, min_periods, 1, lag), _MEAN)
+
+
+def rolling_std_update(
+    data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
+) -> np.ndarray:
+    return _last(data, indptr, _params(window, min_periods, 1, lag), _STD)
+
+
+def seasonal_rolling_mean_update(
+    data: np.ndarray,
+    indptr: np.ndarray,
+    season: int,
+    window: int,
+    min_periods: int | None = None,
+    *,
+    lag: int = 0,
+) -> np.ndarray:
+    """The value of :func:`seasonal_rolling_mean` at the last position of each series.
+
+    O(window) per series: reads only the ``window`` seasonal terms of the last position.
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series.
+    indptr : ndarray of int64
+        Series boundaries.
+    season : int
+        Season length in periods (``>= 1``).
+    window : int
+        Number of seasonal terms (``>= 1``).
+    min_periods : int or None, default None
+        Non-NaN terms needed for a result; None means ``window``.
+    lag : int, default 0
+        Apply to the series shifted by ``lag`` periods.
+
+    Returns
+    -------
+    ndarray
+        One value per series (NaN for empty series), dtype of ``data``.
+    """
+    return _last(data, indptr, _params(window, min_periods, season, lag), _SEASONAL)
+
+
+for _f in (rolling_sum, rolling_mean, rolling_std):
+    _f.__doc__ = (_f.__doc__ or "").format(params=_DOC_PARAMS)
+for _f, _name in (
+    (rolling_sum_update, "rolling_sum"),
+    (rolling_mean_update, "rolling_mean"),
+    (rolling_std_update, "rolling_std"),
+):
+    _f.__doc__ = _DOC_UPDATE.format(name=_name, extra="", params=_DOC_PARAMS)
+del _f, _name
