@@ -245,12 +245,14 @@ def _simulate_one(
     for t in range(lead.size):
         if lead[t] > max_lead:
             max_lead = lead[t]
-    lot = np.zeros(days + max_lead + 2)
+    arr = int(par[P_ARRIVAL])
+    if arr < 0:
+        arr = 0
+    lot = np.zeros(days + max(max_lead, arr) + 2)
     lot[0] = par[P_ON_HAND]
     on_hand = 0.0
     pipeline = par[P_ON_HAND]
-    arr = int(par[P_ARRIVAL])
-    if par[P_ON_ORDER] > 0 and arr < lot.size:
+    if par[P_ON_ORDER] > 0:
         lot[arr] += par[P_ON_ORDER]
         pipeline += par[P_ON_ORDER]
     head = 0
