@@ -48,7 +48,7 @@ class FeatureSpec:
     calendar : pandas.DataFrame or None, default None
         A frame with a ``date`` column and any event or flag columns, covering the training and
         forecast dates; string columns become categoricals. Used at the target date.
-    date_parts : tuple of str, default ("dayofweek", "month", "dayofyear")
+    date_parts : tuple of str, default ("day_of_week", "month", "day_of_year")
         Calendar parts of the target date.
     covariates : tuple of str or None, default None
         Known-ahead numeric columns of the sales frame (price, promo, ...) used at the target date.
@@ -70,7 +70,7 @@ class FeatureSpec:
     signal_transforms: tuple[str, ...] = SIGNAL_TRANSFORMS
     decay_half_lives: tuple[float, ...] = (3.0, 14.0)
     calendar: pd.DataFrame | None = field(default=None, repr=False)
-    date_parts: tuple[str, ...] = ("dayofweek", "month", "dayofyear")
+    date_parts: tuple[str, ...] = ("day_of_week", "month", "day_of_year")
     covariates: tuple[str, ...] | None = None
     static: tuple[str, ...] | None = None
     ids_as_categories: bool = True

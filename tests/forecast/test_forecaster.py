@@ -1,0 +1,142 @@
+"""Forecaster: shape of outputs, quantile/path consistency, censoring, no look-ahead, update equivalence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import constant_sales
+
+from pullcast import Columns, FeatureSpec, Forecaster
+from pullcast.base import clone
+from pullcast.errors import ColumnError, ConfigError, DataError, NotFittedError
+
+FAST = {"verbose": False, "max_rows": 20_000}
+
+
+def _split(frame: pd.DataFrame, days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cut = frame["date"].max() - pd.Timedelta(days=days)
+    return frame[frame["date"] <= cut], frame[frame["date"] > cut]
+
+
+def test_predict_contract_and_quantiles_do_not_cross() -> None:
+    sales = constant_sales()
+    f = Forecaster(horizon=7, quantiles=(0.9, 0.1, 0.5, 0.025), **FAST).fit(sales)
+    fc = f.predict()
+    assert list(fc.columns) == ["sku", "store", "date", "forecast", "p2.5", "p10", "p50", "p90"]
+    assert len(fc) == 4 * 7
+    assert fc["date"].min() == sales["date"].max() + pd.Timedelta(days=1)
+    q = fc[["p2.5", "p10", "p50", "p90"]].to_numpy()
+    assert np.all(np.diff(q, axis=1) >= 0)
+    assert fc["forecast"].notna().all() and (fc["forecast"] >= 0).all()
+    # the level is learnt: series i has mean about 10 * (1 + 0.2 i)
+    means = fc.groupby("sku")["forecast"].mean().to_numpy()
+    np.testing.assert_allclose(means, 10 * (1 + 0.2 * np.arange(4)), rtol=0.25)
+
+
+def test_sample_paths_match_quantiles_and_order() -> None:
+    sales = constant_sales()
+    f = Forecaster(horizon=7, quantiles=(0.1, 0.5, 0.9), **FAST).fit(sales)
+    fc = f.predict()
+    paths = f.sample_paths(n=4000, seed=1)
+    assert paths.shape == (4, 4000, 7)
+    emp = np.quantile(paths, [0.1, 0.5, 0.9], axis=1, method="inverted_cdf")  # (3, series, h)
+    pred = fc[["p10", "p50", "p90"]].to_numpy().reshape(4, 7, 3).transpose(2, 0, 1)
+    assert np.mean(np.abs(emp - pred) <= 1.0) > 0.95
+    np.testing.assert_allclose(paths.mean(axis=1), fc["forecast"].to_numpy().reshape(4, 7), rtol=0.1)
+    assert list(f.ids_["sku"]) == ["s0", "s1", "s2", "s3"]
+
+
+def test_censored_days_are_not_learnt_as_zero_demand() -> None:
+    rng = np.random.default_rng(0)
+    sales = constant_sales(n_series=3, n_days=150, level=10.0)
+    out = rng.random(len(sales)) < 0.4
+    sales["on_hand"] = np.where(out, 0.0, 50.0)
+    sales.loc[out, "units"] = 0
+    censored = Forecaster(horizon=7, **FAST).fit(sales).predict()
+    naive = Forecaster(horizon=7, **FAST).fit(sales.drop(columns="on_hand")).predict()
+    true_level = 10 * (1 + 0.2 * np.arange(3)).mean()
+    assert censored["forecast"].mean() == pytest.approx(true_level, rel=0.2)
+    assert naive["forecast"].mean() < 0.8 * true_level  # the zeros drag an uncensored model down
+
+
+def test_covariates_require_future_and_name_what_is_missing() -> None:
+    sales = constant_sales()
+    sales["price"] = 2.0
+    history, future = _split(sales, 7)
+    f = Forecaster(horizon=7, **FAST).fit(history)
+    assert f.covariates_ == ("price",)
+    with pytest.raises(ColumnError, match=r"known-ahead covariates \['price'\]"):
+        f.predict()
+    with pytest.raises(ColumnError, match=r"missing column\(s\) \['price'\]"):
+        f.predict(future.drop(columns="price"))
+    with pytest.raises(DataError, match=r"lacks values.*sku='s0'"):
+        f.predict(future.iloc[1:])
+    assert len(f.predict(future)) == 28
+
+
+def test_errors_and_estimator_contract() -> None:
+    f = Forecaster(horizon=7, **FAST)
+    with pytest.raises(NotFittedError):
+        f.predict()
+    with pytest.raises(ConfigError, match="horizon"):
+        Forecaster(horizon=0).fit(constant_sales())
+    with pytest.raises(ConfigError, match="not enough history"):
+        Forecaster(horizon=60, **FAST).fit(constant_sales(n_days=100))
+    g = clone(Forecaster(horizon=5, seed=3))
+    assert g.get_params()["horizon"] == 5 and g.get_params()["seed"] == 3
+    assert "horizon=5" in repr(g)
+
+
+def test_renamed_columns_round_trip() -> None:
+    sales = constant_sales().rename(columns={"sku": "item", "store": "shop", "units": "qty"})
+    cols = Columns(sku="item", store="shop", units="qty")
+    fc = Forecaster(horizon=3, columns=cols, **FAST).fit(sales).predict()
+    assert list(fc.columns[:4]) == ["item", "shop", "date", "forecast"]
+
+
+def test_features_do_not_see_after_the_origin() -> None:
+    """Perturbing every value after an origin leaves the features of that origin's rows unchanged."""
+    from pullcast.features import Design, History, StaticBlock
+    from pullcast.panel import Panel
+
+    sales = constant_sales(n_series=3, n_days=90)
+    panel = Panel.from_frame(sales, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    signal = rng.random(panel.values().size)
+    hist = History.from_panel(panel, (), {"search": signal})
+    design = Design(FeatureSpec(), (), {"search": 3}, StaticBlock.fit(panel.ids))
+    p = np.array([panel.indptr[1] + 60, panel.indptr[2] + 40])
+    h = np.array([5, 2])
+    before = design.training_matrix(hist, p, h, design.rolling(hist))
+    for i, origin in enumerate(p):
+        end = panel.indptr[hist.series_of(np.array([origin]))[0] + 1]
+        hist.y[origin + 1 : end] = rng.random(end - origin - 1) * 1000
+        hist.signals["search"][origin + 1 : end] = rng.random(end - origin - 1) * 1000
+    after = design.training_matrix(hist, p, h, design.rolling(hist))
+    pd.testing.assert_frame_equal(before, after)
+    assert {"sig_search_lead", "y_season_mean_4", "y_lag_1"} <= set(before.columns)
+
+
+def test_update_equals_fit_with_frozen_model(retail) -> None:
+    sales, _events, _stores = retail
+    sales = sales.drop(columns=["price", "promo"])
+    older, newer = _split(sales, 4)
+    full = Forecaster(horizon=7, **FAST).fit(sales)
+    expected = full.predict()
+    # the same trained model, given the history up to 4 days ago and then the last 4 days
+    step = clone(full)
+    step.__dict__.update({k: v for k, v in full.__dict__.items() if k.endswith("_")})
+    step.refresh(older)
+    step.update(newer.iloc[: len(newer) // 2])
+    step.update(newer.iloc[len(newer) // 2 :])
+    got = step.predict()
+    np.testing.assert_allclose(got["forecast"], expected["forecast"], rtol=0, atol=1e-9)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_update_rejects_rows_before_the_origin(retail) -> None:
+    sales = retail[0].drop(columns=["price", "promo"])
+    f = Forecaster(horizon=7, **FAST).fit(sales)
+    with pytest.raises(DataError, match="after each series' last known day"):
+        f.update(sales[sales["date"] == sales["date"].max()])
