@@ -29,7 +29,8 @@ def reference_simulation(
     if par["on_order"] > 0:
         lots[int(par["arrival"])] += par["on_order"]
     life, season = int(par["life"]), int(par["season"])
-    names = "demand sold filled lost stockout_days cycles stockout_cycles onhand_sum ordered orders markdown expired"
+    names = "demand sold filled lost stockout_days cycles stockout_cycles onhand_sum ordered orders markdown"
+    names += " expired"
     m = dict.fromkeys(names.split(), 0.0)
     backlog, cycle_out, days = 0.0, False, 0
 
