@@ -66,7 +66,8 @@ def canonical_frame(events: object, columns: Columns) -> pd.DataFrame:
     rename = {k: v for k, v in columns.canonical().items() if k in events.columns and k != v}
     frame = events.rename(columns=rename) if rename else events
     value = frame["value"]
-    if not (pd.api.types.is_numeric_dtype(value) or pd.api.types.is_bool_dtype(value)):
+    numeric = pd.api.types.is_numeric_dtype(value) or pd.api.types.is_bool_dtype(value)
+    if not numeric and value.notna().any():
         raise ColumnError(
             f"column {columns.value!r} must be numeric, found dtype {value.dtype}"
             + (f" (first value {value.iloc[0]!r})" if len(value) else "")
