@@ -253,12 +253,12 @@ def reference_decision(full: np.ndarray, lead: np.ndarray, ratio: float, kind: i
     if kind == 1:
         cycle = full.mean() - lead.mean()
 
-        def short(x: float) -> float:
-            return float(np.mean(np.maximum(full - x, 0)) - np.mean(np.maximum(lead - x, 0)))
-
         # the smallest level reaching the fill rate, by a fine scan (the kernel bisects)
         grid = np.linspace(0, max(full.max(), 0), 20001)
-        ok = [x for x in grid if short(x) <= (1 - ratio) * cycle + 1e-12]
+        short = np.maximum(full[None, :] - grid[:, None], 0).mean(1) - np.maximum(
+            lead[None, :] - grid[:, None], 0
+        ).mean(1)
+        ok = grid[short <= (1 - ratio) * cycle + 1e-12]
         level = ok[0]
     else:
         level = float(np.sort(full)[min(max(math.ceil(ratio * n - 1e-9) - 1, 0), n - 1)])
