@@ -117,9 +117,16 @@ def _normal_windows(
     z1 = stats.norm.ppf(_stratified(p, rng))[None, :]
     m_lead, m_full = cm[rows, lend], cm[rows, end]
     if correlation == "independent":
+        # the window sum is drawn stratified (exact normal quantiles); the lead-time part given it is
+        # the conditional normal of a sum of independent normals
         z2 = stats.norm.ppf(_stratified(p, rng))[None, :]
-        d_lead = m_lead + np.sqrt(cs[rows, lend]) * z1
-        d_full = d_lead + (m_full - m_lead) + np.sqrt(cs[rows, end] - cs[rows, lend]) * z2
+        v_lead, v_full = cs[rows, lend], cs[rows, end]
+        s_full = np.sqrt(v_full)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            beta = np.where(v_full > 0, v_lead / s_full, 0.0)
+            rest = np.where(v_full > 0, np.sqrt(np.maximum(v_lead - v_lead**2 / v_full, 0.0)), 0.0)
+        d_full = m_full + s_full * z1
+        d_lead = m_lead + beta * z1 + rest * z2
     else:
         d_lead = m_lead + cs[rows, lend] * z1
         d_full = m_full + cs[rows, end] * z1
