@@ -109,7 +109,7 @@ def test_features_do_not_see_after_the_origin() -> None:
     p = np.array([panel.indptr[1] + 60, panel.indptr[2] + 40])
     h = np.array([5, 2])
     before = design.training_matrix(hist, p, h, design.rolling(hist))
-    for i, origin in enumerate(p):
+    for origin in p:
         end = panel.indptr[hist.series_of(np.array([origin]))[0] + 1]
         hist.y[origin + 1 : end] = rng.random(end - origin - 1) * 1000
         hist.signals["search"][origin + 1 : end] = rng.random(end - origin - 1) * 1000

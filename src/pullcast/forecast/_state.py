@@ -58,7 +58,7 @@ def append_sales(
 
     grid = state.grid
     end = max(grid[-1], panel.dates.grid[-1])
-    grid = pd.date_range(grid[0], end, freq=freq) if end > state.grid[-1] else grid
+    grid = pd.date_range(grid[0], end, freq=freq).as_unit("ns") if end > state.grid[-1] else grid
     shift = int(grid.get_indexer([panel.dates.grid[0]])[0])
     if shift < 0:
         raise DataError(

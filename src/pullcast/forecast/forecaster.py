@@ -231,6 +231,22 @@ class Forecaster(Estimator):
             raise ConfigError(f"model {self.model!r} has no feature importance")
         return self.model_.feature_importance()
 
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: Any) -> Any:
+        """Write the fitted forecaster to directory ``path`` (LightGBM text, JSON, npz; no pickle)."""
+        check_is_fitted(self, "model_")
+        from pullcast.forecast.persist import save
+
+        return save(self, path)
+
+    @classmethod
+    def load(cls, path: Any) -> Forecaster:
+        """Read a forecaster saved with :meth:`save`; a changed, corrupt or incompatible directory raises
+        :class:`pullcast.errors.IncompatibleModelError`."""
+        from pullcast.forecast.persist import load
+
+        return load(path)
+
     # ------------------------------------------------------------------ state
     def refresh(
         self, sales: pd.DataFrame, signals: Any = None, stores: pd.DataFrame | None = None
