@@ -97,7 +97,7 @@ def _order_days(par: pd.DataFrame, dates: pd.DatetimeIndex, days: int, review_of
     masks = par["order_days_mask"].to_numpy(np.int64)
     t = np.arange(days)
     on = ((t[None, :] - review_offset) % review[:, None]) == 0
-    weekday = dates[:days].weekday.to_numpy()
+    weekday = np.asarray(dates[:days].day_of_week)
     with_days = masks > 0
     if with_days.any():
         on[with_days] = ((masks[with_days, None] >> weekday[None, :]) & 1).astype(bool)
