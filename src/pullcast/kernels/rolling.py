@@ -9,8 +9,9 @@ assumes no NaN (a running sum of float32 values in float64 is exact for any real
 values, so it cannot drift); if a NaN shows up the series is recomputed by a loop that counts
 non-NaN values. For float64 input both loops use Neumaier-compensated running sums, and every
 running sum is reset to an exact zero when its window holds no value. The standard deviation uses
-sums of values shifted by the series' first value, and is exactly 0 when all values of the window
-are equal (as in pandas).
+sums of values shifted by an anchor value that is reset to the newest value every ``window`` steps
+(when the sums are recomputed from the window), so its rounding error depends on the spread of the
+window only; it is exactly 0 when all values of the window are equal (as in pandas).
 """
 
 from __future__ import annotations
@@ -133,8 +134,29 @@ def _std_value(s1: float, s2: float, c: int, run: int, minp: int) -> float:
 
 
 @jit
-def _std_dense(x: np.ndarray, out: np.ndarray, w: int, minp: int, comp: bool) -> bool:
-    """Rolling sample std assuming no NaN; returns False if a NaN was met."""
+def _moments(win: np.ndarray, k: float) -> tuple[float, float, int]:
+    """Sums of ``v - k`` and ``(v - k) ** 2`` over the non-NaN values of ``win``, and their count."""
+    s1 = 0.0
+    s2 = 0.0
+    c = 0
+    for r in range(win.size):
+        v = np.float64(win[r])
+        if v == v:
+            y = v - k
+            s1 += y
+            s2 += y * y
+            c += 1
+    return s1, s2, c
+
+
+@jit
+def _std_dense(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> bool:
+    """Rolling sample std assuming no NaN; returns False if a NaN was met (the caller recomputes).
+
+    Sums are of values shifted by an anchor ``k``; every ``w`` steps they are recomputed over the
+    current window with the newest value as anchor, so rounding depends on the spread of the
+    window only (not on the level of the series) and cannot drift.
+    """
     n = x.size
     if n == 0:
         return True
@@ -143,72 +165,67 @@ def _std_dense(x: np.ndarray, out: np.ndarray, w: int, minp: int, comp: bool) ->
         return False
     m = min(w, n)
     s1 = 0.0
-    e1 = 0.0
     s2 = 0.0
-    e2 = 0.0
     run = 0
     prev = k
     for t in range(m):
         v = np.float64(x[t])
         y = v - k
-        if comp:
-            s1, e1 = _kadd(s1, e1, y)
-            s2, e2 = _kadd(s2, e2, y * y)
-        else:
-            s1 += y
-            s2 += y * y
+        s1 += y
+        s2 += y * y
         run = run + 1 if v == prev else 1
         prev = v
-        out[t] = _std_value(s1 + e1, s2 + e2, t + 1, run, minp)
-    new = x[m:]
-    old = x[: n - m]
+        out[t] = _std_value(s1, s2, t + 1, run, minp)
+    if n == m or s1 != s1:
+        return s1 == s1
     dst = out[m:]
-    if n > m and w < 2:
+    if w < 2:
         dst[:] = np.nan
         return True
+    new = x[m:]
+    old = x[: n - m]
     iw = 1.0 / w
-    iw1 = 1.0 / (w - 1) if w > 1 else 0.0
+    iw1 = 1.0 / (w - 1)
+    since = 0
     for j in range(n - m):
         v = np.float64(new[j])
         y = v - k
         z = np.float64(old[j]) - k
-        if comp:
-            s1, e1 = _kmove(s1, e1, y, z)
-            s2, e2 = _kmove(s2, e2, y * y, z * z)
-            a1 = s1 + e1
-            var = ((s2 + e2) - a1 * a1 * iw) * iw1
-        else:
-            s1 += y - z
-            s2 += y * y - z * z
-            var = (s2 - s1 * s1 * iw) * iw1
+        s1 += y - z
+        s2 += y * y - z * z
         run = run + 1 if v == prev else 1
         prev = v
+        var = (s2 - s1 * s1 * iw) * iw1
         dst[j] = 0.0 if run >= w else np.sqrt(max(var, 0.0))
+        since += 1
+        if since == w:
+            if s1 != s1:
+                return False
+            since = 0
+            k = v
+            s1, s2, _ = _moments(x[j + 1 : j + 1 + w], k)
     return s1 == s1
 
 
 @jit
 def _std_nan(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> None:
-    """Rolling sample std that skips NaN values."""
+    """Rolling sample std that skips NaN values (re-anchored every ``w`` steps like the dense loop)."""
     n = x.size
     k = 0.0
-    for t in range(n):
-        if x[t] == x[t]:
-            k = np.float64(x[t])
-            break
     s1 = 0.0
-    e1 = 0.0
     s2 = 0.0
-    e2 = 0.0
     c = 0
     run = 0
     prev = np.nan
+    since = 0
     for t in range(n):
         v = np.float64(x[t])
         if v == v:
+            if c == 0:
+                k = v
             y = v - k
-            s1, e1 = _kadd(s1, e1, y)
-            s2, e2 = _kadd(s2, e2, y * y)
+            s1 += y
+            s2 += y * y
             c += 1
             run = run + 1 if v == prev else 1
             prev = v
@@ -216,15 +233,18 @@ def _std_nan(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> None:
             u = np.float64(x[t - w])
             if u == u:
                 z = u - k
-                s1, e1 = _kadd(s1, e1, -z)
-                s2, e2 = _kadd(s2, e2, -z * z)
+                s1 -= z
+                s2 -= z * z
                 c -= 1
         if c == 0:
             s1 = 0.0
-            e1 = 0.0
             s2 = 0.0
-            e2 = 0.0
-        out[t] = _std_value(s1 + e1, s2 + e2, c, run, minp)
+        out[t] = _std_value(s1, s2, c, run, minp)
+        since += 1
+        if since >= w and c > 0:
+            since = 0
+            k = prev
+            s1, s2, c = _moments(x[max(0, t + 1 - w) : t + 1], k)
 
 
 @jit
@@ -258,7 +278,7 @@ def _rolling_one(x: np.ndarray, out: np.ndarray, w: int, minp: int, season: int,
         if not _sum_dense(x, out, w, minp, op == _MEAN, comp):
             _sum_nan(x, out, w, minp, op == _MEAN)
     elif op == _STD:
-        if not _std_dense(x, out, w, minp, comp):
+        if not _std_dense(x, out, w, minp):
             _std_nan(x, out, w, minp)
     else:
         _seasonal_mean(x, out, season, w, minp)

@@ -12,7 +12,8 @@
 - :func:`ratio_to_baseline`: rolling sum of ``num`` over ``window`` divided by the rolling sum of
   ``den`` over the same window (each needs ``window`` non-NaN values); NaN where the sum of ``den`` is 0.
 
-Sums are accumulated in float64 with compensated (TwoSum) running sums.
+Sums are accumulated in float64 with compensated (TwoSum) running sums; the z-score's sums of
+squares are re-anchored and recomputed every ``window`` steps so they cannot drift.
 """
 
 from __future__ import annotations
@@ -111,20 +112,34 @@ def _momentum(x: np.ndarray, out: np.ndarray, short: int, long: int) -> None:
 
 
 @jit
+def _moments(win: np.ndarray, k: float) -> tuple[float, float, int]:
+    """Sums of ``v - k`` and ``(v - k) ** 2`` over the non-NaN values of ``win``, and their count."""
+    s1 = 0.0
+    s2 = 0.0
+    c = 0
+    for r in range(win.size):
+        v = np.float64(win[r])
+        if v == v:
+            y = v - k
+            s1 += y
+            s2 += y * y
+            c += 1
+    return s1, s2, c
+
+
+@jit
 def _zscore(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> None:
+    """z-score against the previous ``w`` values; sums of values shifted by an anchor ``k`` that is
+    reset to the newest value every ``w`` steps (sums recomputed), so rounding depends on the
+    spread of the window only."""
     n = x.size
     k = 0.0
-    for t in range(n):
-        if x[t] == x[t]:
-            k = np.float64(x[t])
-            break
     s1 = 0.0
-    e1 = 0.0
     s2 = 0.0
-    e2 = 0.0
     c = 0
     run = 0
     prev = np.nan
+    since = 0
     for t in range(n):
         v = np.float64(x[t])
         # z-score of x_t against the window t - w .. t - 1 (the state before adding x_t)
@@ -133,13 +148,15 @@ def _zscore(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> None:
         elif run >= c:
             out[t] = 0.0 if v == prev else np.nan
         else:
-            m1 = (s1 + e1) / c
-            var = ((s2 + e2) - (s1 + e1) * m1) / (c - 1)
+            m1 = s1 / c
+            var = (s2 - s1 * m1) / (c - 1)
             out[t] = (v - k - m1) / np.sqrt(var) if var > 0.0 else np.nan
         if v == v:
+            if c == 0:
+                k = v
             y = v - k
-            s1, e1 = _kadd(s1, e1, y)
-            s2, e2 = _kadd(s2, e2, y * y)
+            s1 += y
+            s2 += y * y
             c += 1
             run = run + 1 if v == prev else 1
             prev = v
@@ -147,14 +164,17 @@ def _zscore(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> None:
             u = np.float64(x[t - w])
             if u == u:
                 z = u - k
-                s1, e1 = _kadd(s1, e1, -z)
-                s2, e2 = _kadd(s2, e2, -z * z)
+                s1 -= z
+                s2 -= z * z
                 c -= 1
         if c == 0:
             s1 = 0.0
-            e1 = 0.0
             s2 = 0.0
-            e2 = 0.0
+        since += 1
+        if since >= w and c > 0:
+            since = 0
+            k = prev
+            s1, s2, c = _moments(x[max(0, t + 1 - w) : t + 1], k)
 
 
 @jit
