@@ -195,7 +195,7 @@ def simulate(
         S_lvl[on] = np.broadcast_to(S_fix[:, None], dem.shape)[on]
         s_lvl[on] = np.broadcast_to(s_fix[:, None], dem.shape)[on]
     else:
-        _replay_levels(policy, forecaster, ids, dem, dates, on, par_keys, keys, pos, s_lvl, S_lvl,
+        _replay_levels(policy, forecaster, ids, dem, dates, on, params, keys, pos, s_lvl, S_lvl,
                        cols=cols, correlation=correlation, n_samples=n_samples, seed=seed)  # fmt: skip
     lead = _lead_draws(par, total_days, seed)
     sim_par = np.empty((len(ids), K.N_SIM_PARAMS))
@@ -232,7 +232,7 @@ def _lead_draws(par: pd.DataFrame, days: int, seed: int) -> np.ndarray:
 
 def _replay_levels(
     policy: Policy, forecaster: Forecaster, ids: pd.DataFrame, dem: np.ndarray, dates: pd.DatetimeIndex,
-    on: np.ndarray, par_keys: pd.DataFrame, keys: pd.DataFrame, pos: np.ndarray, s_lvl: np.ndarray,
+    on: np.ndarray, params: Any, keys: pd.DataFrame, pos: np.ndarray, s_lvl: np.ndarray,
     S_lvl: np.ndarray, *, cols: Columns, correlation: Correlation, n_samples: int, seed: int,
 ) -> None:  # fmt: skip
     if "path" in ids.columns:
@@ -240,17 +240,18 @@ def _replay_levels(
     for d in np.flatnonzero(on.any(axis=0)):
         cutoff = dates[d] - pd.Timedelta(days=1)
         fc = read_forecast(forecaster(_history(ids, dem, dates, int(d), cols), cutoff), cols, dates[d])
-        order = fc.ids.merge(keys.reset_index(), on=cols.keys, how="left")["index"]
-        if order.isna().any():
-            raise DataError("the forecaster returned SKU-stores that are not in the demand")
-        par_fc = par_keys.iloc[order.to_numpy()].reset_index(drop=True)
+        par_fc = read_params(params, fc.ids, cols)
         plan = make_plan(fc, par_fc, policy, as_of=dates[d], columns=cols, correlation=correlation,
                          n_samples=n_samples, seed=seed + int(d))  # fmt: skip
         dec = run_decide(plan, np.zeros(len(fc.ids)), np.zeros(len(fc.ids)), par_fc)
+        # forecast rows map onto the simulated SKU-stores; forecasts of other SKU-stores are not used and
+        # a simulated SKU-store without a forecast places no order that day
+        order = fc.ids.merge(keys.reset_index(), on=cols.keys, how="left")["index"].to_numpy(np.float64)
+        hit = np.isfinite(order)
         target = np.full(len(keys), np.nan)
         reorder = np.full(len(keys), np.nan)
-        target[order.to_numpy()] = dec[:, K.D_TARGET]
-        reorder[order.to_numpy()] = np.where(plan.mode == 2, dec[:, K.D_REORDER], np.nan)
+        target[order[hit].astype(np.int64)] = dec[hit, K.D_TARGET]
+        reorder[order[hit].astype(np.int64)] = np.where(plan.mode == 2, dec[:, K.D_REORDER], np.nan)[hit]
         rows = on[:, d]
         S_lvl[rows, d] = target[pos][rows]
         s_lvl[rows, d] = reorder[pos][rows]
