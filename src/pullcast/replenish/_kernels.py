@@ -129,12 +129,12 @@ def _decide_one(
     out: np.ndarray,
 ) -> None:
     n = full.size
-    srt = np.sort(full)
-    mean_full = srt.sum() / n
+    mean_full = full.sum() / n
     if kind == 1:  # fill-rate target: smallest S with shortage per cycle <= (1 - ratio) * cycle demand
         allowed = (1.0 - ratio) * (mean_full - lead.sum() / n)
         lo = 0.0
-        hi = srt[n - 1] if srt[n - 1] > 0 else 0.0
+        top_val = full.max()
+        hi = top_val if top_val > 0 else 0.0
         if _shortage(full, lead, lo) <= allowed:
             hi = lo
         else:
@@ -148,7 +148,10 @@ def _decide_one(
     else:
         k = int(math.ceil(ratio * n - 1e-9)) - 1
         k = min(max(k, 0), n - 1)
-        level = srt[k]
+        if np.isnan(mean_full):
+            level = np.nan
+        else:
+            level = np.partition(full, k)[k]  # the k-th smallest: the inverted-cdf quantile
     flags = 0
     if kind == 2:  # (s, S): order only at or below s, up to s + batch
         top = level + batch

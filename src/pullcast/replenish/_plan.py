@@ -188,13 +188,8 @@ def make_plan(
     window = np.minimum.reduce([typical + review, season, life_days])
     truncated = window < typical + review
     by_life = truncated & (life_days <= season)
-    need = offset + np.max(
-        np.minimum(
-            np.minimum(lead + review[:, None], season[:, None]),
-            np.where(life[:, None] > 0, lead + life[:, None], 10**9),
-        ),
-        axis=1,
-    )
+    top_lead = lead.max(axis=1)  # the window end grows with the lead time
+    need = offset + np.minimum.reduce([top_lead + review, season, np.where(life > 0, top_lead + life, 10**9)])
     short = need > fc.horizon
     if short.any():
         i = int(np.flatnonzero(short)[0])
