@@ -298,13 +298,15 @@ def _rolling_driver(
     minp = params[1]
     season = params[2]
     shift = params[3]
+    # positions before the lag see an all-NaN window: NaN, or 0 for a sum with min_periods=0 (pandas)
+    empty = 0.0 if op == _SUM and minp == 0 else np.nan
     for c in prange(bounds.size - 1):
         for i in range(bounds[c], bounds[c + 1]):
             a = indptr[i]
             b = indptr[i + 1]
             m = min(shift, b - a)
             for t in range(a, a + m):
-                out[t] = np.nan
+                out[t] = empty
             _rolling_one(x[a : b - m], out[a + m : b], w, minp, season, op, comp)
 
 
@@ -350,7 +352,7 @@ def _rolling_last(x: np.ndarray, indptr: np.ndarray, out: np.ndarray, params: np
         a = indptr[i]
         end = indptr[i + 1] - shift
         if end <= a:
-            out[i] = np.nan
+            out[i] = 0.0 if op == _SUM and minp == 0 and end < indptr[i + 1] else np.nan
         elif op == _SEASONAL:
             start = max(a, end - 1 - (w - 1) * season)
             first = end - 1 - ((end - 1 - start) // season) * season
