@@ -72,14 +72,21 @@ def _window_one(
         if life > 0 and lk + life < end:
             end = lk + life
         lend = lk if lk < end else end
-        acc = 0.0
+        if end < 0:
+            end = 0
+        if lend < 0:
+            lend = 0
+        if offset + end > horizon:  # the window runs past the paths: unknown
+            out_full[k] = np.nan
+            out_lead[k] = np.nan
+            continue
+        row = paths[k]
         acc_lead = 0.0
-        for t in range(max(end, 0)):
-            pos = offset + t
-            v = paths[k, pos] if pos < horizon else np.nan
-            acc += v
-            if t < lend:
-                acc_lead += v
+        for t in range(offset, offset + lend):
+            acc_lead += row[t]
+        acc = acc_lead
+        for t in range(offset + lend, offset + end):
+            acc += row[t]
         out_full[k] = acc
         out_lead[k] = acc_lead
 
