@@ -84,53 +84,75 @@ def _step(op: int, alpha: float, st: np.ndarray, v: float) -> float:
 
 
 @jit
-def _mean_dense(x: np.ndarray, out: np.ndarray, comp: bool) -> bool:
-    """Expanding mean assuming no NaN; returns False if a NaN was met (the caller recomputes)."""
+def _mean_dense(x: np.ndarray, out: np.ndarray, comp: bool, recip: np.ndarray) -> bool:
+    """Expanding mean assuming no NaN; returns False if a NaN was met (the caller recomputes).
+
+    ``recip[t]`` is ``1 / (t + 1)``: a multiply instead of a divide per value.
+    """
+    n = x.size
     s = 0.0
-    e = 0.0
     if comp:
-        for t in range(x.size):
+        e = 0.0
+        for t in range(n):
             v = np.float64(x[t])
             r = s + v
             bp = r - s
             e += (s - (r - bp)) + (v - bp)
             s = r
-            out[t] = (s + e) / (t + 1)
-    else:
-        for t in range(x.size):
-            s += np.float64(x[t])
-            out[t] = s / (t + 1)
+            out[t] = (s + e) * recip[t]
+        return s == s
+    # two values per iteration: one add on the dependency chain of s per two values
+    t = 0
+    while t + 1 < n:
+        v1 = np.float64(x[t])
+        v2 = np.float64(x[t + 1])
+        out[t] = (s + v1) * recip[t]
+        s += v1 + v2
+        out[t + 1] = s * recip[t + 1]
+        t += 2
+    if t < n:
+        s += np.float64(x[t])
+        out[t] = s * recip[t]
     return s == s
 
 
 @jit
 def _ewm_dense(x: np.ndarray, out: np.ndarray, alpha: float) -> bool:
-    """EWM mean (adjust=False) assuming no NaN; returns False if a NaN was met."""
+    """EWM mean (adjust=False) assuming no NaN; returns False if a NaN was met.
+
+    Without NaN pandas' recursion is ``m_t = (b m_{t-1} + a x_t) / (b + a)`` with ``b = 1 - alpha``.
+    Two steps are taken per iteration, ``m_{t+1} = b'^2 m_{t-1} + (b' a' x_t + a' x_{t+1})``, so the
+    dependency chain has one multiply-add per two values.
+    """
     n = x.size
     if n == 0:
         return True
-    beta = 1.0 - alpha
-    denom = beta + alpha  # pandas divides by (old_wt + alpha), old_wt = 1 - alpha without NaN
-    inv = 1.0 / denom
-    weighted = np.float64(x[0])
-    out[0] = weighted
-    if denom == 1.0:
-        for t in range(1, n):
-            v = np.float64(x[t])
-            weighted = weighted if weighted == v else beta * weighted + alpha * v
-            out[t] = weighted
-    else:
-        for t in range(1, n):
-            v = np.float64(x[t])
-            weighted = weighted if weighted == v else (beta * weighted + alpha * v) * inv
-            out[t] = weighted
-    return weighted == weighted
+    denom = (1.0 - alpha) + alpha  # pandas divides by (old weight + alpha); 1 up to rounding
+    b = (1.0 - alpha) / denom
+    a = alpha / denom
+    b2 = b * b
+    w = np.float64(x[0])
+    out[0] = w
+    t = 1
+    while t + 1 < n:
+        a1 = a * np.float64(x[t])
+        a2 = a * np.float64(x[t + 1])
+        out[t] = b * w + a1
+        w = b2 * w + (b * a1 + a2)
+        out[t + 1] = w
+        t += 2
+    if t < n:
+        w = b * w + a * np.float64(x[t])
+        out[t] = w
+    return w == w
 
 
 @jit
-def _recursive_one(x: np.ndarray, out: np.ndarray, op: int, alpha: float, comp: bool, st: np.ndarray) -> None:
+def _recursive_one(
+    x: np.ndarray, out: np.ndarray, op: int, alpha: float, comp: bool, st: np.ndarray, recip: np.ndarray
+) -> None:
     if op == _EXP_MEAN:
-        if _mean_dense(x, out, comp):
+        if _mean_dense(x, out, comp, recip):
             return
     elif op == _EWM:
         if _ewm_dense(x, out, alpha):
@@ -142,12 +164,21 @@ def _recursive_one(x: np.ndarray, out: np.ndarray, op: int, alpha: float, comp: 
 
 @jit_parallel
 def _recursive_driver(
-    x: np.ndarray, out: np.ndarray, indptr: np.ndarray, bounds: np.ndarray, op: int, alpha: float, comp: bool
+    x: np.ndarray,
+    out: np.ndarray,
+    indptr: np.ndarray,
+    bounds: np.ndarray,
+    op: int,
+    alpha: float,
+    comp: bool,
+    recip: np.ndarray,
 ) -> None:
     for c in prange(bounds.size - 1):
         st = np.empty(STATE_WIDTH, dtype=np.float64)
         for i in range(bounds[c], bounds[c + 1]):
-            _recursive_one(x[indptr[i] : indptr[i + 1]], out[indptr[i] : indptr[i + 1]], op, alpha, comp, st)
+            a = indptr[i]
+            b = indptr[i + 1]
+            _recursive_one(x[a:b], out[a:b], op, alpha, comp, st, recip)
 
 
 @jit
@@ -191,7 +222,9 @@ def _transform(data: object, indptr: object, op: int, alpha: float) -> np.ndarra
     x = as_data(data)
     ip = as_indptr(indptr, x.size)
     out = np.empty_like(x)
-    _recursive_driver(x, out, ip, chunk_bounds(ip), op, alpha, x.dtype == np.float64)
+    longest = int(np.diff(ip).max()) if op == _EXP_MEAN and ip.size > 1 else 0
+    recip = 1.0 / np.arange(1, longest + 1, dtype=np.float64)
+    _recursive_driver(x, out, ip, chunk_bounds(ip), op, alpha, x.dtype == np.float64, recip)
     return out
 
 

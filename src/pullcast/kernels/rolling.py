@@ -95,7 +95,18 @@ def _sum_dense(x: np.ndarray, out: np.ndarray, w: int, minp: int, mean: bool, co
             s, e = _kmove(s, e, np.float64(new[j]), np.float64(old[j]))
             dst[j] = (s + e) * scale
     else:
-        for j in range(n - m):
+        # two steps per iteration: one add on the dependency chain of s per two values (the
+        # differences of float32 values, and their sums, are exact in float64)
+        cnt = n - m
+        j = 0
+        while j + 1 < cnt:
+            d1 = np.float64(new[j]) - np.float64(old[j])
+            d2 = np.float64(new[j + 1]) - np.float64(old[j + 1])
+            dst[j] = (s + d1) * scale
+            s += d1 + d2
+            dst[j + 1] = s * scale
+            j += 2
+        if j < cnt:
             s += np.float64(new[j]) - np.float64(old[j])
             dst[j] = s * scale
     return s == s
@@ -134,13 +145,16 @@ def _std_value(s1: float, s2: float, c: int, run: int, minp: int) -> float:
 
 
 @jit
-def _moments(win: np.ndarray, k: float) -> tuple[float, float, int]:
-    """Sums of ``v - k`` and ``(v - k) ** 2`` over the non-NaN values of ``win``, and their count."""
+def _moments(x: np.ndarray, lo: int, hi: int, k: float) -> tuple[float, float, int]:
+    """Sums of ``v - k`` and ``(v - k) ** 2`` over the non-NaN values of ``x[lo:hi]``, and their count.
+
+    Takes index bounds rather than a slice: building a view inside a hot loop costs more than the loop.
+    """
     s1 = 0.0
     s2 = 0.0
     c = 0
-    for r in range(win.size):
-        v = np.float64(win[r])
+    for r in range(hi - lo):
+        v = np.float64(x[lo + r])
         if v == v:
             y = v - k
             s1 += y
@@ -203,7 +217,7 @@ def _std_dense(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> bool:
                 return False
             since = 0
             k = v
-            s1, s2, _ = _moments(x[j + 1 : j + 1 + w], k)
+            s1, s2, _ = _moments(x, j + 1, j + 1 + w, k)
     return s1 == s1
 
 
@@ -244,7 +258,7 @@ def _std_nan(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> None:
         if since >= w and c > 0:
             since = 0
             k = prev
-            s1, s2, c = _moments(x[max(0, t + 1 - w) : t + 1], k)
+            s1, s2, c = _moments(x, max(0, t + 1 - w), t + 1, k)
 
 
 @jit

@@ -112,13 +112,16 @@ def _momentum(x: np.ndarray, out: np.ndarray, short: int, long: int) -> None:
 
 
 @jit
-def _moments(win: np.ndarray, k: float) -> tuple[float, float, int]:
-    """Sums of ``v - k`` and ``(v - k) ** 2`` over the non-NaN values of ``win``, and their count."""
+def _moments(x: np.ndarray, lo: int, hi: int, k: float) -> tuple[float, float, int]:
+    """Sums of ``v - k`` and ``(v - k) ** 2`` over the non-NaN values of ``x[lo:hi]``, and their count.
+
+    Takes index bounds rather than a slice: building a view inside a hot loop costs more than the loop.
+    """
     s1 = 0.0
     s2 = 0.0
     c = 0
-    for r in range(win.size):
-        v = np.float64(win[r])
+    for r in range(hi - lo):
+        v = np.float64(x[lo + r])
         if v == v:
             y = v - k
             s1 += y
@@ -174,7 +177,7 @@ def _zscore(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> None:
         if since >= w and c > 0:
             since = 0
             k = prev
-            s1, s2, c = _moments(x[max(0, t + 1 - w) : t + 1], k)
+            s1, s2, c = _moments(x, max(0, t + 1 - w), t + 1, k)
 
 
 @jit

@@ -1,0 +1,199 @@
+"""Feature-kernel benchmark: pullcast.kernels against coreforecast and pandas groupby.
+
+``python -m benchmarks kernels [--quick] [--threads N] [--series S] [--days D] [--pandas-series P]``
+
+Data: S series x D days (default 10,000 x 1,000; ``--quick``: 1,000 x 500) of float32 Poisson demand
+(no NaN, one process). Work, with the same semantics on each side:
+
+- ``rolling_mean_28_lag_7``: rolling mean over 28 days of the series lagged by 7
+  (pullcast ``rolling_mean(x, indptr, 28, lag=7)``; coreforecast ``RollingMean(lag=7, window_size=28)``;
+  pandas ``groupby.shift(7)`` then ``groupby.rolling(28).mean()``)
+- ``rolling_std_28``: sample std over 28 days (coreforecast ``RollingStd(lag=0, window_size=28)``)
+- ``ewm_mean_0.3``: EWM mean, alpha 0.3, adjust=False (coreforecast ``ExponentiallyWeightedMean``)
+- ``expanding_mean``: expanding mean (coreforecast ``ExpandingMean(lag=0)``)
+
+Each is timed single-threaded (``numba.set_num_threads(1)``, coreforecast ``num_threads=1``) and with
+N threads (default: all Numba threads). Times are medians of 5 runs after one warm-up run (Numba
+compilation excluded; the import + first call of a fresh process is measured separately). pandas is
+timed on the first P series (default 1,000) and scaled by S / P, since a full run takes minutes; the
+table says so. Every pullcast result is checked against coreforecast and the pandas subsample.
+Targets (issue 2): pullcast / coreforecast <= 1.0 and pandas / pullcast >= 50, single thread.
+
+OpenMP threads: unless ``OMP_WAIT_POLICY`` is already set, this benchmark sets it to ``passive``
+before Numba starts its thread pool. With the default (spin, then sleep) policy, every parallel
+launch on a machine busier than its core count cost ~20 ms here (measured: 20 ms vs 0.6 ms for a
+0.5 ms kernel with 2 threads); the single-thread numbers do not depend on it.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # before Numba's OpenMP pool starts (see above)
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numba
+import numpy as np
+import pandas as pd
+
+import pullcast.kernels as K
+from benchmarks._common import markdown_table, median_time, peak_rss_mb, write_results
+
+WINDOW, LAG, ALPHA = 28, 7, 0.3
+Work = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+PULLCAST: dict[str, Work] = {
+    "rolling_mean_28_lag_7": lambda x, ip: K.rolling_mean(x, ip, WINDOW, lag=LAG),
+    "rolling_std_28": lambda x, ip: K.rolling_std(x, ip, WINDOW),
+    "ewm_mean_0.3": lambda x, ip: K.ewm_mean(x, ip, ALPHA),
+    "expanding_mean": K.expanding_mean,
+}
+
+
+def _pandas_work(name: str, s: pd.Series, g: np.ndarray) -> pd.Series:
+    gb = s.groupby(g)
+    if name == "rolling_mean_28_lag_7":
+        return gb.shift(LAG).groupby(g).rolling(WINDOW).mean()
+    if name == "rolling_std_28":
+        return gb.rolling(WINDOW).std()
+    if name == "ewm_mean_0.3":
+        return gb.ewm(alpha=ALPHA, adjust=False).mean()
+    return gb.expanding().mean()
+
+
+def _coreforecast_transforms() -> dict[str, Any] | None:
+    try:
+        from coreforecast import lag_transforms as lt
+    except ImportError:
+        return None
+    return {
+        "rolling_mean_28_lag_7": lt.RollingMean(lag=LAG, window_size=WINDOW),
+        "rolling_std_28": lt.RollingStd(lag=0, window_size=WINDOW),
+        "ewm_mean_0.3": lt.ExponentiallyWeightedMean(lag=0, alpha=ALPHA),
+        "expanding_mean": lt.ExpandingMean(lag=0),
+    }
+
+
+def make_data(n_series: int, n_days: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """float32 Poisson demand with a per-series level, as grouped arrays."""
+    rng = np.random.default_rng(seed)
+    level = rng.gamma(2.0, 2.0, size=(n_series, 1))
+    x = rng.poisson(level, size=(n_series, n_days)).astype(np.float32).ravel()
+    indptr = np.arange(0, n_series * n_days + 1, n_days, dtype=np.int64)
+    return x, indptr
+
+
+def first_call_seconds() -> dict[str, float]:
+    """Import time and first-call time of a fresh process (Numba cache warm after the runs here)."""
+    code = (
+        "import time; t0 = time.perf_counter(); import numpy as np; import pullcast.kernels as K; "
+        "t1 = time.perf_counter(); x = np.ones(100, np.float32); ip = np.array([0, 50, 100]); "
+        "K.rolling_mean(x, ip, 28, lag=7); K.rolling_std(x, ip, 28); K.ewm_mean(x, ip, 0.3); "
+        "K.expanding_mean(x, ip); t2 = time.perf_counter(); print(t1 - t0, t2 - t1)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    imp, first = (float(v) for v in res.stdout.split())
+    return {"import_s": imp, "first_calls_s": first}
+
+
+def _check(name: str, ours: np.ndarray, ref: np.ndarray, what: str) -> float:
+    """Largest absolute difference; fails on NaN mismatch or a relative difference above 1e-4."""
+    err = np.abs(ours.astype(np.float64) - ref)
+    diff = float(np.nanmax(err)) if ref.size else 0.0
+    rel = float(np.nanmax(err / (1.0 + np.abs(ref)))) if ref.size else 0.0
+    if not np.array_equal(np.isnan(ours), np.isnan(ref)) or rel > 1e-4:
+        raise AssertionError(f"{name}: pullcast differs from {what} (max abs diff {diff})")
+    return diff
+
+
+def run(n_series: int, n_days: int, threads: int, pandas_series: int, repeat: int = 5) -> dict[str, Any]:
+    x, ip = make_data(n_series, n_days)
+    sub = min(pandas_series, n_series)
+    xs, ips = x[: ip[sub]], ip[: sub + 1]
+    s_pd = pd.Series(xs.astype(np.float64))
+    g_pd = np.repeat(np.arange(sub), n_days)
+    cf = _coreforecast_transforms()
+    if cf is not None:
+        from coreforecast.grouped_array import GroupedArray
+
+    rows = []
+    for name, work in PULLCAST.items():
+        ours_sub = work(xs, ips)
+        pd_res = _pandas_work(name, s_pd, g_pd).reset_index(level=0, drop=True).sort_index().to_numpy()
+        pandas_diff = _check(name, ours_sub, pd_res, "pandas")
+        t_pandas = median_time(lambda n=name: _pandas_work(n, s_pd, g_pd), repeat=3) * n_series / sub
+        for n_threads in sorted({1, threads}):
+            numba.set_num_threads(n_threads)
+            t_ours = median_time(lambda w=work: w(x, ip), repeat=repeat)
+            row: dict[str, Any] = {"kernel": name, "threads": n_threads, "pullcast_ms": t_ours * 1e3}
+            if cf is not None:
+                ga = GroupedArray(x, ip, num_threads=n_threads)
+                tfm = cf[name]
+                cf_res = tfm.transform(ga)
+                _check(name, work(x, ip), cf_res, "coreforecast")
+                t_cf = median_time(lambda t=tfm, a=ga: t.transform(a), repeat=repeat)
+                row["coreforecast_ms"] = t_cf * 1e3
+                row["pullcast/coreforecast"] = t_ours / t_cf
+            row["pandas_ms"] = t_pandas * 1e3
+            row["pandas/pullcast"] = t_pandas / t_ours
+            row["max_abs_diff_vs_pandas"] = pandas_diff
+            rows.append(row)
+            print(markdown_table([row]).splitlines()[-1], flush=True)
+    numba.set_num_threads(threads)
+    return {"rows": rows, "pandas_series_timed": sub, "coreforecast": cf is not None}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks kernels", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 series x 500 days")
+    parser.add_argument("--threads", type=int, default=numba.config.NUMBA_NUM_THREADS)
+    parser.add_argument("--series", type=int, default=None)
+    parser.add_argument("--days", type=int, default=None)
+    parser.add_argument("--pandas-series", type=int, default=1000)
+    args = parser.parse_args(argv)
+    n_series = args.series or (1000 if args.quick else 10_000)
+    n_days = args.days or (500 if args.quick else 1000)
+    threads = max(1, min(args.threads, numba.config.NUMBA_NUM_THREADS))
+    print(
+        f"kernels: {n_series} series x {n_days} days float32, threads 1 and {threads}; "
+        f"pandas timed on {min(args.pandas_series, n_series)} series and scaled; "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}",
+        flush=True,
+    )
+    result = run(n_series, n_days, threads, args.pandas_series)
+    startup = first_call_seconds()
+    print("\n" + markdown_table(result["rows"]))
+    print(
+        f"\nfresh process: import pullcast.kernels {startup['import_s']:.2f} s, first calls of the 4 kernels "
+        f"{startup['first_calls_s']:.2f} s (Numba cache warm); peak RSS {peak_rss_mb():.0f} MB"
+    )
+    single = [r for r in result["rows"] if r["threads"] == 1]
+    misses = [
+        r["kernel"]
+        for r in single
+        if r.get("pullcast/coreforecast", 0.0) > 1.0 or r["pandas/pullcast"] < 50.0
+    ]
+    print(
+        "targets (single thread: <= 1.0x coreforecast, >= 50x pandas):",
+        "met" if not misses else f"missed by {misses}",
+    )
+    path = write_results(
+        "kernels",
+        {
+            "series": n_series,
+            "days": n_days,
+            "dtype": "float32",
+            **result,
+            **startup,
+            "peak_rss_mb": peak_rss_mb(),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+            "targets_missed_single_thread": misses,
+        },
+    )
+    print(f"wrote {path}")
+    return 0
