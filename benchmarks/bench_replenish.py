@@ -199,11 +199,13 @@ def replay(
     window = demand[(demand["date"] >= start) & (demand["date"] < start + pd.Timedelta(days=days))]
 
     def run(level: float) -> Any:
+        # one knob for every day: the service level, and near the season end the newsvendor critical
+        # ratio (through the lost-sale penalty that makes (p - c + g) / (p - v + g) equal to it)
         return simulate(
             OrderUpTo(service_level=level),
             window,
             inventory=inventory,
-            params=params,
+            params=params.assign(lost_sale_penalty=_penalty_for_ratio(params, level)),
             forecaster=forecaster,
             days=days,
         )
@@ -219,6 +221,9 @@ def replay(
             else:
                 lo = mid
     tot = best.total
+    penalty_paid = float(tot["lost_sales_cost"]) - float(
+        (best.per_series["lost_sales_units"] * (params["price"] - params["unit_cost"]).to_numpy()).sum()
+    )
     return {
         "method": name,
         "service_level": round(hi, 4),
@@ -226,9 +231,16 @@ def replay(
         "markdown_overstock_units": float(tot["overstock_units"]),
         "lost_sales_units": float(tot["lost_sales_units"]),
         "avg_on_hand": float(tot["avg_on_hand"]),
-        "total_cost": float(tot["total_cost"]),
+        # cost at the base prices: holding + lost margin + markdown loss (the tuning penalty left out)
+        "cost": float(tot["total_cost"]) - penalty_paid,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def _penalty_for_ratio(params: pd.DataFrame, ratio: float) -> np.ndarray:
+    margin = (params["price"] - params["unit_cost"]).to_numpy(np.float64)
+    over = (params["unit_cost"] - params["salvage"]).to_numpy(np.float64)
+    return np.maximum(ratio * over / (1.0 - ratio) - margin, 0.0)
 
 
 def proof_retail(quick: bool) -> list[dict]:
@@ -244,14 +256,15 @@ def proof_retail(quick: bool) -> list[dict]:
     season_end = start + pd.Timedelta(days=days - 1)
     demand = truth.demand.rename(columns={"demand": "units"})[["sku", "store", "date", "units"]]
     keys = demand[["sku", "store"]].drop_duplicates()
-    last_day = sales[sales["date"] == start - pd.Timedelta(days=1)][["sku", "store", "on_hand"]]
-    inventory = keys.merge(last_day, on=["sku", "store"], how="left").fillna({"on_hand": 0.0})
+    inventory = keys.merge(_starting_stock(sales, start), on=["sku", "store"], how="left").fillna(
+        {"on_hand": 0.0}
+    )
     params = keys.assign(
         lead_time=LEAD,
         review_period=REVIEW,
         season_end=season_end,
         unit_cost=1.0,
-        price=2.0,
+        price=3.0,
         salvage=0.3,
         holding_cost=0.01,
     )
@@ -298,6 +311,14 @@ def proof_retail(quick: bool) -> list[dict]:
     return rows
 
 
+def _starting_stock(sales: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
+    """Starting shelf stock, the same for every method: the units sold in the 7 days before ``start``."""
+    recent = sales[(sales["date"] < start) & (sales["date"] >= start - pd.Timedelta(days=7))]
+    return (
+        recent.groupby(["sku", "store"], as_index=False)["units"].sum().rename(columns={"units": "on_hand"})
+    )
+
+
 def _load_m5() -> tuple[pd.DataFrame, pd.DataFrame] | None:
     folder = shared_data("m5_tx3_foods3")
     if folder is None:
@@ -329,18 +350,15 @@ def proof_m5(quick: bool) -> list[dict]:
         demand = demand[demand["sku"].isin(keep)]
     start = pd.Timestamp("2016-04-25")  # d_1914, the M5 validation window
     days = 28
-    hist = sales[sales["date"] < start]
     keys = sales[["sku", "store"]].drop_duplicates()
-    recent = hist[hist["date"] >= start - pd.Timedelta(days=LEAD)]
-    stock = (
-        recent.groupby(["sku", "store"], as_index=False)["units"].sum().rename(columns={"units": "on_hand"})
+    inventory = keys.merge(_starting_stock(sales, start), on=["sku", "store"], how="left").fillna(
+        {"on_hand": 0.0}
     )
-    inventory = keys.merge(stock, on=["sku", "store"], how="left").fillna({"on_hand": 0.0})
     params = keys.assign(
         lead_time=LEAD,
         review_period=REVIEW,
         unit_cost=1.0,
-        price=2.0,
+        price=3.0,
         salvage=0.3,
         holding_cost=0.01,
         season_end=start + pd.Timedelta(days=days - 1),
