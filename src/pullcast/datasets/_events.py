@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pullcast.datasets._demand import Latent
+from pullcast.datasets._labels import labels
 
 __all__ = ["make_events", "PRE_LAUNCH_DAYS"]
 
@@ -43,6 +44,9 @@ def _counts(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
     return rng.poisson(lam * rng.gamma(_NB_SHAPE, 1.0 / _NB_SHAPE, lam.shape)).astype(np.float64)
 
 
+_CHANNELS = ("search", "social", "trend", "wishlist")  # sorted: codes sort like the names
+
+
 def _frame(
     channel: str,
     sku: np.ndarray,
@@ -53,15 +57,17 @@ def _frame(
     store: np.ndarray | None = None,
     region: np.ndarray | None = None,
 ) -> pd.DataFrame:
+    """Events of one channel with integer codes for sku/store/region (-1 = not that level)."""
     n = value.size
+    none = np.full(n, -1, dtype=np.int64)
     return pd.DataFrame(
         {
             "sku": sku,
             "time": time,
-            "channel": np.full(n, channel, dtype=object),
+            "channel": np.full(n, _CHANNELS.index(channel), dtype=np.int64),
             "value": value,
-            "store": pd.array(store if store is not None else np.full(n, None, dtype=object), dtype="str"),
-            "region": pd.array(region if region is not None else np.full(n, None, dtype=object), dtype="str"),
+            "store": store if store is not None else none,
+            "region": region if region is not None else none,
             "arrived_at": arrived,
         }
     )
@@ -95,11 +101,11 @@ def make_events(
         i, d, h = np.nonzero(cnt)
         time = day_ns[d] + h * hour
         jitter = rng.integers(0, 10 * 60, i.size).astype("timedelta64[s]")
-        frames.append(_frame("search", sku_names[i], time, cnt[i, d, h], time + hour + jitter))
+        frames.append(_frame("search", i, time, cnt[i, d, h], time + hour + jitter))
     else:
         cnt = _counts(rng, lam) * visible
         i, d = np.nonzero(cnt)
-        frames.append(_frame("search", sku_names[i], day_ns[d], cnt[i, d], day_ns[d] + 23 * hour))
+        frames.append(_frame("search", i, day_ns[d], cnt[i, d], day_ns[d] + 23 * hour))
 
     # wishlist: the store's regional pull, store level
     reg = lat.store_region
@@ -107,17 +113,13 @@ def make_events(
     lam = lam * np.exp(0.6 * lat.pull[:, reg, :].transpose(0, 2, 1) - 0.18)
     cnt = _counts(rng, lam) * visible[:, :, None]
     i, d, s = np.nonzero(cnt)
-    frames.append(
-        _frame("wishlist", sku_names[i], day_ns[d], cnt[i, d, s], day_ns[d] + 22 * hour, store=store_names[s])
-    )
+    frames.append(_frame("wishlist", i, day_ns[d], cnt[i, d, s], day_ns[d] + 22 * hour, store=s))
 
     # social: regional pull, region level, reported next morning
     lam = 0.3 * pop[:, None, :] / n_regions * np.exp(0.7 * lat.pull - 0.245)
     cnt = _counts(rng, lam) * visible[:, None, :]
     i, r, d = np.nonzero(cnt)
-    frames.append(
-        _frame("social", sku_names[i], day_ns[d], cnt[i, r, d], day_ns[d] + 32 * hour, region=region_names[r])
-    )
+    frames.append(_frame("social", i, day_ns[d], cnt[i, r, d], day_ns[d] + 32 * hour, region=r))
 
     # trend: weekly regional index, from each Monday to the last full week
     dow = dates.day_of_week.to_numpy()
@@ -130,8 +132,12 @@ def make_events(
         i, r, w = np.nonzero(seen)
         time = day_ns[mondays[w]]
         arrived = time + np.timedelta64(9, "D") + 9 * hour
-        frames.append(_frame("trend", sku_names[i], time, index[i, r, w], arrived, region=region_names[r]))
+        frames.append(_frame("trend", i, time, index[i, r, w], arrived, region=r))
 
     events = pd.concat(frames, ignore_index=True)
     events = events.sort_values(["time", "channel", "sku"], kind="mergesort", ignore_index=True)
+    events["sku"] = labels(sku_names, events["sku"].to_numpy())
+    events["channel"] = labels(_CHANNELS, events["channel"].to_numpy())
+    events["store"] = labels(store_names, events["store"].to_numpy())
+    events["region"] = labels(region_names, events["region"].to_numpy())
     return events[_EVENT_COLUMNS]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from pullcast.datasets._demand import CATEGORIES, Latent, simulate
 from pullcast.datasets._events import make_events
+from pullcast.datasets._labels import labels
 from pullcast.errors import ConfigError
 
 __all__ = ["RetailTruth", "make_retail"]
@@ -215,17 +216,16 @@ def _sales_frame(
     i, s, d = np.nonzero(mask)
     sales = pd.DataFrame(
         {
-            "sku": sku_names[i],
-            "store": store_names[s],
+            "sku": labels(sku_names, i),
+            "store": labels(store_names, s),
             "date": dates.values[d],
             "units": lat.units[mask],
             "price": lat.price[i, d],
             "promo": lat.promo[i, d].astype(np.int8),
             "on_hand": lat.on_hand[mask],
-            "category": np.asarray(CATEGORIES, dtype=object)[lat.category[i]],
+            "category": labels(CATEGORIES, lat.category[i]),
         }
     )
-    sales = sales.astype({"sku": "str", "store": "str", "category": "str"})
     return sales, mask
 
 
@@ -244,8 +244,13 @@ def _truth(
     n_skus, n_regions, n_days = lat.pull.shape
     i, r, d = np.indices((n_skus, n_regions, n_days)).reshape(3, -1)
     pull = pd.DataFrame(
-        {"sku": sku_names[i], "region": region_names[r], "date": dates.values[d], "pull": lat.pull.ravel()}
-    ).astype({"sku": "str", "region": "str"})
+        {
+            "sku": labels(sku_names, i),
+            "region": labels(region_names, r),
+            "date": dates.values[d],
+            "pull": lat.pull.ravel(),
+        }
+    )
     skus = pd.DataFrame(
         {
             "sku": sku_names,
