@@ -101,12 +101,17 @@ def first_call_seconds() -> dict[str, float]:
     return {"import_s": imp, "first_calls_s": first}
 
 
-def _check(name: str, ours: np.ndarray, ref: np.ndarray, what: str) -> float:
-    """Largest absolute difference; fails on NaN mismatch or a relative difference above 1e-4."""
+def _check(name: str, ours: np.ndarray, ref: np.ndarray, what: str, rtol: float = 1e-4) -> float:
+    """Largest absolute difference; fails on NaN mismatch or a relative difference above ``rtol``.
+
+    coreforecast computes in the input dtype (float32 here), pullcast and the pandas check in float64,
+    so coreforecast is checked loosely (e.g. its float32 rolling std of a constant window is ~3e-4
+    instead of 0).
+    """
     err = np.abs(ours.astype(np.float64) - ref)
     diff = float(np.nanmax(err)) if ref.size else 0.0
     rel = float(np.nanmax(err / (1.0 + np.abs(ref)))) if ref.size else 0.0
-    if not np.array_equal(np.isnan(ours), np.isnan(ref)) or rel > 1e-4:
+    if not np.array_equal(np.isnan(ours), np.isnan(ref)) or rel > rtol:
         raise AssertionError(f"{name}: pullcast differs from {what} (max abs diff {diff})")
     return diff
 
@@ -135,7 +140,9 @@ def run(n_series: int, n_days: int, threads: int, pandas_series: int, repeat: in
                 ga = GroupedArray(x, ip, num_threads=n_threads)
                 tfm = cf[name]
                 cf_res = tfm.transform(ga)
-                _check(name, work(x, ip), cf_res, "coreforecast")
+                row["max_abs_diff_vs_coreforecast"] = _check(
+                    name, work(x, ip), cf_res, "coreforecast", rtol=1e-2
+                )
                 t_cf = median_time(lambda t=tfm, a=ga: t.transform(a), repeat=repeat)
                 row["coreforecast_ms"] = t_cf * 1e3
                 row["pullcast/coreforecast"] = t_ours / t_cf

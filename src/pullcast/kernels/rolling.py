@@ -37,6 +37,7 @@ _SUM = 0
 _MEAN = 1
 _STD = 2
 _SEASONAL = 3
+_MAX_SCRATCH = 1 << 16
 
 
 @jit
@@ -73,8 +74,14 @@ def _sum_value(s: float, c: int, minp: int, mean: bool) -> float:
 
 
 @jit
-def _sum_dense(x: np.ndarray, out: np.ndarray, w: int, minp: int, mean: bool, comp: bool) -> bool:
-    """Running sum/mean assuming no NaN; returns False if a NaN was met (the caller recomputes)."""
+def _sum_dense(
+    x: np.ndarray, out: np.ndarray, w: int, minp: int, mean: bool, comp: bool, buf: np.ndarray
+) -> bool:
+    """Running sum/mean assuming no NaN; returns False if a NaN was met (the caller recomputes).
+
+    ``buf`` (float64 scratch) receives the differences ``x[t] - x[t - w]`` in a vectorised pass when
+    it is long enough; the running sum then reads them back.
+    """
     n = x.size
     m = min(w, n)
     s = 0.0
@@ -98,14 +105,26 @@ def _sum_dense(x: np.ndarray, out: np.ndarray, w: int, minp: int, mean: bool, co
         # two steps per iteration: one add on the dependency chain of s per two values (the
         # differences of float32 values, and their sums, are exact in float64)
         cnt = n - m
-        j = 0
-        while j + 1 < cnt:
-            d1 = np.float64(new[j]) - np.float64(old[j])
-            d2 = np.float64(new[j + 1]) - np.float64(old[j + 1])
-            dst[j] = (s + d1) * scale
-            s += d1 + d2
-            dst[j + 1] = s * scale
-            j += 2
+        if cnt <= buf.size:
+            for j in range(cnt):
+                buf[j] = np.float64(new[j]) - np.float64(old[j])
+            j = 0
+            while j + 1 < cnt:
+                d1 = buf[j]
+                d2 = buf[j + 1]
+                dst[j] = (s + d1) * scale
+                s += d1 + d2
+                dst[j + 1] = s * scale
+                j += 2
+        else:
+            j = 0
+            while j + 1 < cnt:
+                d1 = np.float64(new[j]) - np.float64(old[j])
+                d2 = np.float64(new[j + 1]) - np.float64(old[j + 1])
+                dst[j] = (s + d1) * scale
+                s += d1 + d2
+                dst[j + 1] = s * scale
+                j += 2
         if j < cnt:
             s += np.float64(new[j]) - np.float64(old[j])
             dst[j] = s * scale
@@ -210,7 +229,7 @@ def _std_dense(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> bool:
         run = run + 1 if v == prev else 1
         prev = v
         var = (s2 - s1 * s1 * iw) * iw1
-        dst[j] = 0.0 if run >= w else np.sqrt(max(var, 0.0))
+        dst[j] = 0.0 if run >= w else max(var, 0.0)  # the variance; square roots in a second pass
         since += 1
         if since == w:
             if s1 != s1:
@@ -218,6 +237,9 @@ def _std_dense(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> bool:
             since = 0
             k = v
             s1, s2, _ = _moments(x, j + 1, j + 1 + w, k)
+    # a separate loop of square roots vectorises (several per instruction, in the output dtype)
+    for j in range(n - m):
+        dst[j] = np.sqrt(dst[j])
     return s1 == s1
 
 
@@ -287,9 +309,11 @@ def _seasonal_mean(x: np.ndarray, out: np.ndarray, season: int, w: int, minp: in
 
 
 @jit
-def _rolling_one(x: np.ndarray, out: np.ndarray, w: int, minp: int, season: int, op: int, comp: bool) -> None:
+def _rolling_one(
+    x: np.ndarray, out: np.ndarray, w: int, minp: int, season: int, op: int, comp: bool, buf: np.ndarray
+) -> None:
     if op == _SUM or op == _MEAN:
-        if not _sum_dense(x, out, w, minp, op == _MEAN, comp):
+        if not _sum_dense(x, out, w, minp, op == _MEAN, comp, buf):
             _sum_nan(x, out, w, minp, op == _MEAN)
     elif op == _STD:
         if not _std_dense(x, out, w, minp):
@@ -314,14 +338,16 @@ def _rolling_driver(
     shift = params[3]
     # positions before the lag see an all-NaN window: NaN, or 0 for a sum with min_periods=0 (pandas)
     empty = 0.0 if op == _SUM and minp == 0 else np.nan
+    scratch = params[4]
     for c in prange(bounds.size - 1):
+        buf = np.empty(scratch, dtype=np.float64)
         for i in range(bounds[c], bounds[c + 1]):
             a = indptr[i]
             b = indptr[i + 1]
             m = min(shift, b - a)
             for t in range(a, a + m):
                 out[t] = empty
-            _rolling_one(x[a : b - m], out[a + m : b], w, minp, season, op, comp)
+            _rolling_one(x[a : b - m], out[a + m : b], w, minp, season, op, comp, buf)
 
 
 @jit
@@ -387,7 +413,10 @@ def _transform(data: object, indptr: object, params: np.ndarray, op: int) -> np.
     x = as_data(data)
     ip = as_indptr(indptr, x.size)
     out = np.empty_like(x)
-    _rolling_driver(x, out, ip, chunk_bounds(ip), params, op, x.dtype == np.float64)
+    longest = int(np.diff(ip).max()) if ip.size > 1 else 0
+    # scratch for the vectorised differences of the rolling sum, per chunk (bounded: 512 KB)
+    scratch = min(longest, _MAX_SCRATCH) if op == _SUM or op == _MEAN else 0
+    _rolling_driver(x, out, ip, chunk_bounds(ip), np.append(params, scratch), op, x.dtype == np.float64)
     return out
 
 
