@@ -186,6 +186,7 @@ def replay(
     """Replay ``days`` days from ``start`` with orders from ``forecast_fn``; tune the service level."""
     cache: dict[pd.Timestamp, Any] = {}
     t0 = time.perf_counter()
+    scale = [1.0]
 
     def forecaster(history: pd.DataFrame, cutoff: pd.Timestamp) -> Any:
         if cutoff not in cache:
@@ -194,13 +195,15 @@ def replay(
             if events is not None:
                 ev = events[events["arrived_at"] <= cutoff + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)]
             cache[cutoff] = forecast_fn(hist, ev)
-        return cache[cutoff]
+        return _scaled(cache[cutoff], scale[0])
 
     window = demand[(demand["date"] >= start) & (demand["date"] < start + pd.Timedelta(days=days))]
 
-    def run(level: float) -> Any:
+    def run(level: float, factor: float = 1.0) -> Any:
         # one knob for every day: the service level, and near the season end the newsvendor critical
-        # ratio (through the lost-sale penalty that makes (p - c + g) / (p - v + g) equal to it)
+        # ratio (through the lost-sale penalty that makes (p - c + g) / (p - v + g) equal to it); if even
+        # 0.999 misses the target, the forecast is scaled up by a factor (the second knob)
+        scale[0] = factor
         return simulate(
             OrderUpTo(service_level=level),
             window,
@@ -211,6 +214,7 @@ def replay(
         )
 
     lo, hi = 0.5, 0.999
+    factor = 1.0
     best = run(hi)
     if best.total["fill_rate"] >= target_fill:
         for _ in range(10):
@@ -220,6 +224,18 @@ def replay(
                 hi, best = mid, res
             else:
                 lo = mid
+    else:
+        f_lo, f_hi = 1.0, 4.0
+        top = run(hi, f_hi)
+        if top.total["fill_rate"] >= target_fill:
+            best, factor = top, f_hi
+            for _ in range(10):
+                mid = 0.5 * (f_lo + f_hi)
+                res = run(hi, mid)
+                if res.total["fill_rate"] >= target_fill:
+                    f_hi, best, factor = mid, res, mid
+                else:
+                    f_lo = mid
     tot = best.total
     penalty_paid = float(tot["lost_sales_cost"]) - float(
         (best.per_series["lost_sales_units"] * (params["price"] - params["unit_cost"]).to_numpy()).sum()
@@ -227,6 +243,7 @@ def replay(
     return {
         "method": name,
         "service_level": round(hi, 4),
+        "forecast_scale": round(factor, 3),
         "fill_rate": float(tot["fill_rate"]),
         "markdown_overstock_units": float(tot["overstock_units"]),
         "lost_sales_units": float(tot["lost_sales_units"]),
@@ -235,6 +252,19 @@ def replay(
         "cost": float(tot["total_cost"]) - penalty_paid,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def _scaled(forecast: Any, factor: float) -> Any:
+    if factor == 1.0:
+        return forecast
+    if isinstance(forecast, SamplePaths):
+        return SamplePaths(forecast.ids, forecast.paths * np.float32(factor), forecast.dates)
+    out = forecast.copy()
+    cols = [
+        c for c in out.columns if c == "forecast" or (c.startswith("p") and c[1:].replace(".", "").isdigit())
+    ]
+    out[cols] = out[cols] * factor
+    return out
 
 
 def _penalty_for_ratio(params: pd.DataFrame, ratio: float) -> np.ndarray:
