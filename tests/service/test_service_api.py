@@ -56,8 +56,14 @@ def assert_same_forecast(got: pd.DataFrame, want: pd.DataFrame) -> None:
 # ---------------------------------------------------------------------- auth and start-up
 def test_health_needs_no_key_but_v1_routes_do(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/v1/health").json() == {"status": "ok"}
-    for method, path in [("get", "/v1/ready"), ("get", "/v1/model"), ("post", "/v1/forecast"),
-                         ("post", "/v1/signals"), ("post", "/v1/sales"), ("post", "/v1/orders")]:  # fmt: skip
+    for method, path in [
+        ("get", "/v1/ready"),
+        ("get", "/v1/model"),
+        ("post", "/v1/forecast"),
+        ("post", "/v1/signals"),
+        ("post", "/v1/sales"),
+        ("post", "/v1/orders"),
+    ]:
         missing = getattr(client, method)(path)
         wrong = getattr(client, method)(path, headers={"Authorization": "Bearer not-the-key"})
         basic = getattr(client, method)(path, headers={"Authorization": f"Basic {KEY}"})
@@ -117,8 +123,13 @@ def test_model_and_ready(client, fitted: Fitted) -> None:  # type: ignore[no-unt
     assert body["origin"] == str(fitted.history["date"].max().date())
     assert {r["channel"] for r in body["signal_report"]} == set(f.signal_report_["channel"])
     ready = client.get("/v1/ready", headers=AUTH).json()
-    assert ready == {"ready": True, "model_loaded": True, "store_open": True, "events_stored": 0,
-                     "sales_rows_stored": 0}  # fmt: skip
+    assert ready == {
+        "ready": True,
+        "model_loaded": True,
+        "store_open": True,
+        "events_stored": 0,
+        "sales_rows_stored": 0,
+    }
 
 
 def test_forecast_equals_the_library(client, fitted: Fitted) -> None:  # type: ignore[no-untyped-def]
@@ -132,8 +143,11 @@ def test_forecast_equals_the_library(client, fitted: Fitted) -> None:  # type: i
 
 def test_forecast_subset_horizon_and_quantiles(client) -> None:  # type: ignore[no-untyped-def]
     full = frame_of(client.post("/v1/forecast", headers=AUTH, json={}).json())
-    req = {"series": [{"sku": "SKU003", "store": "S01"}, {"sku": "SKU000", "store": "S00"}], "horizon": 3,
-           "quantiles": [0.5, 0.95]}  # fmt: skip
+    req = {
+        "series": [{"sku": "SKU003", "store": "S01"}, {"sku": "SKU000", "store": "S00"}],
+        "horizon": 3,
+        "quantiles": [0.5, 0.95],
+    }
     body = client.post("/v1/forecast", headers=AUTH, json=req).json()
     assert body["horizon"] == 3 and body["quantiles"] == ["p50", "p95"]
     got = pd.DataFrame([{**r, **r["quantiles"]} for r in body["rows"]])
@@ -150,8 +164,15 @@ def test_forecast_subset_horizon_and_quantiles(client) -> None:  # type: ignore[
 def test_forecast_with_future_covariates(client, fitted: Fitted) -> None:  # type: ignore[no-untyped-def]
     future = carried_forward(fitted.history, fitted.horizon)
     future["price"] = future["price"] * 0.5
-    rows = [{"sku": r.sku, "store": r.store, "date": r.date.date().isoformat(),
-             "covariates": {"price": float(r.price), "promo": float(r.promo)}} for r in future.itertuples()]  # fmt: skip
+    rows = [
+        {
+            "sku": r.sku,
+            "store": r.store,
+            "date": r.date.date().isoformat(),
+            "covariates": {"price": float(r.price), "promo": float(r.promo)},
+        }
+        for r in future.itertuples()
+    ]
     body = client.post("/v1/forecast", headers=AUTH, json={"future": rows}).json()
     assert body["covariates_source"] == "request"
     f = Forecaster.load(fitted.model_dir)
@@ -187,14 +208,21 @@ def test_malformed_json_and_wrong_types(client) -> None:  # type: ignore[no-unty
         "/v1/signals", headers={**AUTH, "Content-Type": "application/json"}, content=b'{"events": ['
     )
     assert r.status_code == 422 and "body" in r.json()["message"]
-    r = client.post("/v1/signals", headers=AUTH, json={"events": [{"sku": "SKU000", "time": "2023-01-01",
-                                                                   "channel": "search", "value": "many"}]})  # fmt: skip
+    r = client.post(
+        "/v1/signals",
+        headers=AUTH,
+        json={"events": [{"sku": "SKU000", "time": "2023-01-01", "channel": "search", "value": "many"}]},
+    )
     assert r.status_code == 422 and "events.0.value" in r.json()["message"]
-    r = client.post("/v1/sales", headers=AUTH, json={"rows": [{"sku": "SKU000", "store": "S00", "date": "x",
-                                                               "units": 1}]})  # fmt: skip
+    r = client.post(
+        "/v1/sales", headers=AUTH, json={"rows": [{"sku": "SKU000", "store": "S00", "date": "x", "units": 1}]}
+    )
     assert r.status_code == 422 and "rows.0.date" in r.json()["message"]
-    r = client.post("/v1/sales", headers=AUTH, json={"rows": [{"sku": "SKU000", "store": "S00",
-                                                               "date": "2023-06-01", "units": -1}]})  # fmt: skip
+    r = client.post(
+        "/v1/sales",
+        headers=AUTH,
+        json={"rows": [{"sku": "SKU000", "store": "S00", "date": "2023-06-01", "units": -1}]},
+    )
     assert r.status_code == 422 and "rows.0.units" in r.json()["message"]
     assert client.get("/v1/nothing", headers=AUTH).status_code == 404
 
@@ -260,8 +288,13 @@ def test_sales_move_the_origin(fitted: Fitted, tmp_path: Path) -> None:
     with make_client(fitted, db) as c:
         r = c.post("/v1/sales", headers=AUTH, json={"rows": sales_json(day1)})
         assert r.status_code == 200, r.text
-        assert r.json() == {"n_rows": 12, "accepted": 12, "series_updated": 12, "new_series": 0,
-                            "sales_rows_stored": 12}  # fmt: skip
+        assert r.json() == {
+            "n_rows": 12,
+            "accepted": 12,
+            "series_updated": 12,
+            "new_series": 0,
+            "sales_rows_stored": 12,
+        }
         again = c.post("/v1/sales", headers=AUTH, json={"rows": sales_json(day1)})
         assert again.status_code == 422 and "SKU000" in again.json()["message"]
         nocov = c.post("/v1/sales", headers=AUTH, json={"rows": sales_json(day1, covariates=("price",))})
@@ -280,8 +313,11 @@ def test_sales_move_the_origin(fitted: Fitted, tmp_path: Path) -> None:
 
 
 def test_orders(client) -> None:  # type: ignore[no-untyped-def]
-    inventory = [{"sku": "SKU000", "store": "S00", "on_hand": 0.0}, {"sku": "SKU001", "store": "S01",
-                 "on_hand": 1e6}, {"sku": "SKU002", "store": "S00", "on_hand": 1.0, "on_order": 2.0}]  # fmt: skip
+    inventory = [
+        {"sku": "SKU000", "store": "S00", "on_hand": 0.0},
+        {"sku": "SKU001", "store": "S01", "on_hand": 1e6},
+        {"sku": "SKU002", "store": "S00", "on_hand": 1.0, "on_order": 2.0},
+    ]
     body = {"inventory": inventory, "params": {"lead_time": 1, "case_pack": 1}, "n_paths": 200}
     r = client.post("/v1/orders", headers=AUTH, json=body)
     assert r.status_code == 200, r.text
@@ -298,8 +334,9 @@ def test_orders(client) -> None:  # type: ignore[no-untyped-def]
         "/v1/orders", headers=AUTH, json={"inventory": [{"sku": "X", "store": "S00", "on_hand": 1}]}
     )
     assert bad.status_code == 422 and "inventory[0]" in bad.json()["message"]
-    neg = client.post("/v1/orders", headers=AUTH, json={"inventory": [{"sku": "SKU000", "store": "S00",
-                                                                       "on_hand": -1}]})  # fmt: skip
+    neg = client.post(
+        "/v1/orders", headers=AUTH, json={"inventory": [{"sku": "SKU000", "store": "S00", "on_hand": -1}]}
+    )
     assert neg.status_code == 422 and "inventory.0.on_hand" in neg.json()["message"]
 
 
