@@ -37,7 +37,9 @@ def make_panel(seed: int) -> Panel:
     return Panel.from_frame(pd.concat(frames, ignore_index=True))
 
 
-def reference_shares(panel: Panel, stores: pd.DataFrame, window: int) -> dict[tuple[int, pd.Timestamp], float]:
+def reference_shares(
+    panel: Panel, stores: pd.DataFrame, window: int
+) -> dict[tuple[int, pd.Timestamp], float]:
     """Sales share of each (series, date): trailing ``window`` days ending the day before."""
     region = dict(zip(stores["store"], stores["region"], strict=True))
     grid = panel.dates.grid

@@ -13,6 +13,7 @@ from pullcast.errors import ConfigError, FrequencyError
 from pullcast.signals import ChannelSpec, SignalStore
 
 CHANNELS = {s.name: s for s in SPECS}
+SPLITS = ["broadcast", "sales_share"]
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -82,7 +83,9 @@ def test_as_of_matches_brute_force_and_never_leaks(events: pd.DataFrame, day: in
 
 
 @SETTINGS
-@given(events=event_frames(40), cut_day=st.integers(0, 10), split=st.sampled_from(["broadcast", "sales_share"]))
+@given(
+    events=event_frames(40), cut_day=st.integers(0, 10), split=st.sampled_from(["broadcast", "sales_share"])
+)
 def test_later_arrivals_never_change_earlier_days(events: pd.DataFrame, cut_day: int, split: str) -> None:
     """Append events arriving before the cut, align, append the rest: days before the cut are unchanged,
     and the incrementally updated state equals a fresh alignment and the reference."""
@@ -106,15 +109,15 @@ def test_later_arrivals_never_change_earlier_days(events: pd.DataFrame, cut_day:
 
 
 @SETTINGS
-@given(events=event_frames(40), n_chunks=st.integers(1, 5), order_seed=st.integers(0, 10**6))
-def test_arrival_order_and_chunking_do_not_matter(events: pd.DataFrame, n_chunks: int, order_seed: int) -> None:
+@given(events=event_frames(40), n_chunks=st.integers(1, 5), seed=st.integers(0, 10**6))
+def test_arrival_order_and_chunking_do_not_matter(events: pd.DataFrame, n_chunks: int, seed: int) -> None:
     """Rows appended shuffled, in several chunks with an alignment after each, end in the same state
     as one in-order append (arrivals are distinct, so revisions have a well-defined order)."""
     panel = make_panel(2)
     base = _store()
     base.append(events.drop(columns="seq"))
     want = {k: v.copy() for k, v in base.aligned(panel).items()}
-    shuffled = events.sample(frac=1.0, random_state=order_seed % 2**32)
+    shuffled = events.sample(frac=1.0, random_state=seed % 2**32)
     store = _store()
     for chunk in np.array_split(np.arange(len(shuffled)), n_chunks):
         store.append(shuffled.iloc[chunk].drop(columns="seq"))

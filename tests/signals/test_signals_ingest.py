@@ -87,7 +87,8 @@ def test_timezone_mixing_is_refused() -> None:
     with pytest.raises(SignalError, match="'time' mixes timezones"):
         _store().append(frame)
     aware_naive = _frame(
-        time=pd.to_datetime(["2024-01-10 08:00"]).tz_localize("UTC"), arrived_at=pd.to_datetime(["2024-01-11"])
+        time=pd.to_datetime(["2024-01-10 08:00"]).tz_localize("UTC"),
+        arrived_at=pd.to_datetime(["2024-01-11"]),
     )
     with pytest.raises(SignalError, match="tz-aware and tz-naive"):
         _store().append(aware_naive)
@@ -168,7 +169,9 @@ def test_accepted_plus_rejected_reconciles(rows: list[tuple[str, str]]) -> None:
     for channel, brk in rows:
         rec = {**GOOD, "channel": channel, "arrived_at": None, **BREAKS.get(brk, {})}
         records.append(rec)
-    frame = pd.DataFrame(records, columns=["sku", "store", "region", "channel", "time", "arrived_at", "value"])
+    frame = pd.DataFrame(
+        records, columns=["sku", "store", "region", "channel", "time", "arrived_at", "value"]
+    )
     frame["time"] = frame["time"].astype(object)
     frame["arrived_at"] = frame["arrived_at"].astype(object)
     frame["value"] = frame["value"].astype(float)

@@ -15,7 +15,7 @@ __all__ = [
     "EMPTY",
     "expand",
     "ffill_levels",
-    "key_insert",
+    "ingest_rows",
     "last_cells",
     "mean_cells",
     "rehash",
@@ -36,61 +36,6 @@ def rehash(slots: np.ndarray, kh1: np.ndarray, n_keys: int) -> None:
         while slots[pos] != -1:
             pos = (pos + np.uint64(1)) & mask
         slots[pos] = k
-
-
-@jit
-def key_insert(
-    h1: np.ndarray,
-    h2: np.ndarray,
-    arr: np.ndarray,
-    val: np.ndarray,
-    slots: np.ndarray,
-    kh1: np.ndarray,
-    kh2: np.ndarray,
-    k_arr: np.ndarray,
-    k_val: np.ndarray,
-    n_keys: int,
-    key_out: np.ndarray,
-    prev_out: np.ndarray,
-    status_out: np.ndarray,
-) -> int:
-    """Look up or insert each row's key (a 128-bit hash ``h1, h2``), rows taken in order.
-
-    Per row: ``key_out`` the key id; ``prev_out`` the key's previous value by arrival (NaN when the
-    key is new); ``status_out`` 0 new key, 1 duplicate (same value as the previous report),
-    2 revision (a different value), 3 out of order (arrives before an already stored report of
-    the key; the caller recomputes those keys exactly). Returns the new number of keys.
-    """
-    mask = np.uint64(slots.size - 1)
-    for r in range(h1.size):
-        pos = h1[r] & mask
-        while True:
-            k = slots[pos]
-            if k == -1:
-                k = n_keys
-                n_keys += 1
-                slots[pos] = k
-                kh1[k] = h1[r]
-                kh2[k] = h2[r]
-                k_arr[k] = arr[r]
-                k_val[k] = val[r]
-                key_out[r] = k
-                prev_out[r] = np.nan
-                status_out[r] = 0
-                break
-            if kh1[k] == h1[r] and kh2[k] == h2[r]:
-                key_out[r] = k
-                if arr[r] >= k_arr[k]:
-                    prev_out[r] = k_val[k]
-                    status_out[r] = 1 if val[r] == k_val[k] else 2
-                    k_arr[k] = arr[r]
-                    k_val[k] = val[r]
-                else:
-                    prev_out[r] = np.nan
-                    status_out[r] = 3
-                break
-            pos = (pos + np.uint64(1)) & mask
-    return n_keys
 
 
 @jit
@@ -293,3 +238,207 @@ def trailing_sums(units: np.ndarray, indptr: np.ndarray, window: int, out: np.nd
                 v = units[i0 + k - window]
                 if not np.isnan(v):
                     acc -= v
+
+
+# ---------------------------------------------------------------------- fused ingestion
+_NAT = np.iinfo(np.int64).min
+# reason codes: keep in sync with pullcast.signals._ingest.REASONS
+(
+    _R_CHANNEL,
+    _R_NO_SKU,
+    _R_SKU,
+    _R_NO_STORE,
+    _R_STORE,
+    _R_NO_REGION,
+    _R_REGION,
+    _R_NO_KEYCOL,
+    _R_NAN,
+    _R_INF,
+    _R_NEG,
+    _R_NO_TIME,
+    _R_BAD_TIME,
+    _R_BAD_ARR,
+    _R_AFTER,
+) = range(1, 16)
+
+
+@jit
+def _splitmix(x: np.uint64) -> np.uint64:
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@jit
+def _combine(h: np.uint64, v: np.uint64, seed: np.uint64) -> np.uint64:
+    return _splitmix(h ^ _splitmix(v ^ seed))
+
+
+@jit
+def _label(codes: np.ndarray, table: np.ndarray, r: int) -> int:
+    """Vocabulary code of row r (-2 column absent or value missing, -1 unknown label)."""
+    if codes.size == 0:
+        return -2
+    c = codes[r]
+    if c < 0:
+        return -2
+    return table[c]
+
+
+@jit
+def ingest_rows(
+    chan_codes: np.ndarray,
+    chan_table: np.ndarray,
+    ch_level: np.ndarray,
+    ch_delay: np.ndarray,
+    ch_nonneg: np.ndarray,
+    ch_keymode: np.ndarray,
+    sku_codes: np.ndarray,
+    sku_table: np.ndarray,
+    store_codes: np.ndarray,
+    store_table: np.ndarray,
+    region_codes: np.ndarray,
+    region_table: np.ndarray,
+    extra: np.ndarray,
+    value: np.ndarray,
+    time: np.ndarray,
+    time_bad: np.ndarray,
+    arrived: np.ndarray,
+    arrived_bad: np.ndarray,
+    reason: np.ndarray,
+    status: np.ndarray,
+    log_chan: np.ndarray,
+    log_sku: np.ndarray,
+    log_loc: np.ndarray,
+    log_time: np.ndarray,
+    log_arr: np.ndarray,
+    log_value: np.ndarray,
+    log_prev: np.ndarray,
+    log_key: np.ndarray,
+    n0: int,
+    slots: np.ndarray,
+    kh1: np.ndarray,
+    kh2: np.ndarray,
+    k_arr: np.ndarray,
+    k_val: np.ndarray,
+    n_keys: int,
+) -> tuple[int, int]:
+    """Validate, dedupe and store every row in one pass; returns (rows stored, new number of keys).
+
+    Row checks follow the order of ``_ingest.REASONS`` (the first failing check is the reason).
+    ``ch_keymode`` bits per channel: 1 sku, 2 location, 4 time, 8 extra (precomputed hash of extra
+    dedupe columns), 16 extra columns absent from the frame. ``status`` per row: 0 new key,
+    1 duplicate, 2 revision, 3 out of order, -1 rejected. Stored rows are written to the log
+    arrays from position ``n0``.
+    """
+    mask = np.uint64(slots.size - 1)
+    pos_log = n0
+    seed1 = np.uint64(0x1234567)
+    seed2 = np.uint64(0x7654321)
+    for r in range(chan_codes.size):
+        status[r] = -1
+        cc = chan_codes[r]
+        ch = chan_table[cc] if cc >= 0 else -1
+        if ch < 0:
+            reason[r] = _R_CHANNEL
+            continue
+        sku = _label(sku_codes, sku_table, r)
+        if sku == -2:
+            reason[r] = _R_NO_SKU
+            continue
+        if sku == -1:
+            reason[r] = _R_SKU
+            continue
+        lvl = ch_level[ch]
+        loc = -1
+        if lvl == 2:
+            loc = _label(store_codes, store_table, r)
+            if loc < 0:
+                reason[r] = _R_NO_STORE if loc == -2 else _R_STORE
+                continue
+        elif lvl == 1:
+            loc = _label(region_codes, region_table, r)
+            if loc < 0:
+                reason[r] = _R_NO_REGION if loc == -2 else _R_REGION
+                continue
+        mode = ch_keymode[ch]
+        if mode & 16:
+            reason[r] = _R_NO_KEYCOL
+            continue
+        v = value[r]
+        if np.isnan(v):
+            reason[r] = _R_NAN
+            continue
+        if np.isinf(v):
+            reason[r] = _R_INF
+            continue
+        if ch_nonneg[ch] and v < 0:
+            reason[r] = _R_NEG
+            continue
+        t = time[r]
+        if t == _NAT:
+            reason[r] = _R_BAD_TIME if time_bad.size > 0 and time_bad[r] else _R_NO_TIME
+            continue
+        a = _NAT
+        if arrived.size > 0:
+            a = arrived[r]
+            if a == _NAT and arrived_bad.size > 0 and arrived_bad[r]:
+                reason[r] = _R_BAD_ARR
+                continue
+        if a == _NAT:
+            a = t + ch_delay[ch]
+        if t > a:
+            reason[r] = _R_AFTER
+            continue
+        reason[r] = 0
+        # ---- key hash (two independent 64-bit hashes)
+        h1 = _combine(seed1, np.uint64(ch), seed1)
+        h2 = _combine(seed2, np.uint64(ch), seed2)
+        if mode & 1:
+            h1 = _combine(h1, np.uint64(sku), seed1)
+            h2 = _combine(h2, np.uint64(sku), seed2)
+        if mode & 2:
+            h1 = _combine(h1, np.uint64(loc + 1), seed1)
+            h2 = _combine(h2, np.uint64(loc + 1), seed2)
+        if mode & 4:
+            h1 = _combine(h1, np.uint64(t), seed1)
+            h2 = _combine(h2, np.uint64(t), seed2)
+        if mode & 8:
+            h1 = _combine(h1, extra[r], seed1)
+            h2 = _combine(h2, extra[r], seed2)
+        # ---- lookup / insert
+        slot = h1 & mask
+        while True:
+            k = slots[slot]
+            if k == -1:
+                k = n_keys
+                n_keys += 1
+                slots[slot] = k
+                kh1[k] = h1
+                kh2[k] = h2
+                k_arr[k] = a
+                k_val[k] = v
+                prev = np.nan
+                status[r] = 0
+                break
+            if kh1[k] == h1 and kh2[k] == h2:
+                if a >= k_arr[k]:
+                    prev = k_val[k]
+                    status[r] = 1 if v == prev else 2
+                    k_arr[k] = a
+                    k_val[k] = v
+                else:
+                    prev = np.nan
+                    status[r] = 3
+                break
+            slot = (slot + np.uint64(1)) & mask
+        log_chan[pos_log] = ch
+        log_sku[pos_log] = sku
+        log_loc[pos_log] = loc
+        log_time[pos_log] = t
+        log_arr[pos_log] = a
+        log_value[pos_log] = v
+        log_prev[pos_log] = prev
+        log_key[pos_log] = k
+        pos_log += 1
+    return pos_log - n0, n_keys

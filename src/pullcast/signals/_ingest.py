@@ -14,7 +14,7 @@ import pandas as pd
 from pullcast.columns import Columns
 from pullcast.errors import ColumnError, SignalError
 
-__all__ = ["REASONS", "Times", "canonical_frame", "hash_columns", "parse_times"]
+__all__ = ["REASONS", "Times", "canonical_frame", "hash_labels", "parse_times"]
 
 NAT = np.iinfo(np.int64).min
 
@@ -37,7 +37,6 @@ REASONS: tuple[str, ...] = (
     "unparseable arrived_at",
     "time after arrived_at",
 )
-R = {name: np.int8(i) for i, name in enumerate(REASONS)}
 
 
 def canonical_frame(events: object, columns: Columns) -> pd.DataFrame:
@@ -85,8 +84,7 @@ class Times:
     """Parsed timestamps as int64 nanoseconds (``NAT`` where missing or unreadable)."""
 
     ns: np.ndarray
-    missing: np.ndarray
-    unparseable: np.ndarray
+    unparseable: np.ndarray | None
     aware: bool | None
 
 
@@ -95,9 +93,10 @@ def parse_times(col: pd.Series, user_name: str, tz: str) -> Times:
 
     tz-naive values are taken as local time already; tz-aware values (one timezone for the whole
     column) are converted to ``tz`` and made naive. Raises :class:`SignalError` on a column mixing
-    timezones, or mixing tz-aware and tz-naive values.
+    timezones, or mixing tz-aware and tz-naive values. ``unparseable`` marks values present but not
+    readable (None for datetime columns, which cannot hold such values).
     """
-    missing = col.isna().to_numpy()
+    unparseable = None
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         parsed = col.dt.tz_convert(tz).dt.tz_localize(None)
         aware: bool | None = True
@@ -122,30 +121,11 @@ def parse_times(col: pd.Series, user_name: str, tz: str) -> Times:
                 f"column {user_name!r} could not be read as timestamps (found {parsed.dtype}); "
                 "it may mix timezones"
             )
-    ns = parsed.astype("datetime64[ns]").to_numpy().view(np.int64).copy()
-    bad = ns == NAT
-    return Times(ns=ns, missing=missing, unparseable=bad & ~missing, aware=aware)
-
-
-_C1 = np.uint64(0xBF58476D1CE4E5B9)
-_C2 = np.uint64(0x94D049BB133111EB)
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """The splitmix64 finaliser, elementwise on uint64 arrays (wrap-around arithmetic)."""
-    x = (x ^ (x >> np.uint64(30))) * _C1
-    x = (x ^ (x >> np.uint64(27))) * _C2
-    return x ^ (x >> np.uint64(31))
-
-
-def hash_columns(parts: list[np.ndarray], seed: int) -> np.ndarray:
-    """A 64-bit hash per row of the integer columns ``parts`` (each cast to uint64)."""
-    n = parts[0].size
-    h = np.full(n, np.uint64(seed), dtype=np.uint64)
-    s = np.full(n, np.uint64(seed), dtype=np.uint64)
-    for p in parts:
-        h = _mix(h ^ _mix(p.astype(np.int64).view(np.uint64) ^ s))
-    return h
+        unparseable = (parsed.isna() & col.notna()).to_numpy()
+    values = parsed.to_numpy()
+    if values.dtype != np.dtype("datetime64[ns]"):
+        values = values.astype("datetime64[ns]")
+    return Times(ns=values.view(np.int64), unparseable=unparseable, aware=aware)
 
 
 def hash_labels(col: pd.Series, seed: int) -> np.ndarray:

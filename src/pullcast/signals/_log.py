@@ -16,7 +16,7 @@ _FIELDS: dict[str, type] = {
     "arr": np.int64,
     "value": np.float64,
     "prev": np.float64,
-    "key": np.int64,
+    "key": np.int32,
 }
 
 
@@ -28,19 +28,20 @@ class EventLog:
         self._cap = 0
         self._a: dict[str, np.ndarray] = {f: np.empty(0, dtype=t) for f, t in _FIELDS.items()}
 
-    def append(self, cols: dict[str, np.ndarray]) -> None:
-        k = int(cols["value"].size)
+    def reserve(self, k: int) -> None:
+        """Make room for ``k`` more events (untouched capacity costs address space, not memory)."""
         need = self.n + k
         if need > self._cap:
-            cap = max(need, 2 * self._cap, 1024)
+            cap = max(2 * need, 1024)
             for f, t in _FIELDS.items():
                 new: np.ndarray = np.empty(cap, dtype=t)
                 new[: self.n] = self._a[f][: self.n]
                 self._a[f] = new
             self._cap = cap
-        for f in _FIELDS:
-            self._a[f][self.n : need] = cols[f]
-        self.n = need
+
+    def raw(self, field: str) -> np.ndarray:
+        """The whole buffer of one column, capacity included (for writers)."""
+        return self._a[field]
 
     def __getitem__(self, field: str) -> np.ndarray:
         """The live part of one column (a view: do not keep it across appends)."""
@@ -55,7 +56,7 @@ class KeyTable:
 
     def __init__(self) -> None:
         self.n_keys = 0
-        self.slots = np.full(1024, -1, dtype=np.int64)
+        self.slots = np.full(1024, -1, dtype=np.int32)
         self.kh1 = np.empty(512, dtype=np.uint64)
         self.kh2 = np.empty(512, dtype=np.uint64)
         self.k_arr = np.empty(512, dtype=np.int64)
@@ -64,7 +65,7 @@ class KeyTable:
     def reserve(self, extra: int) -> None:
         need = self.n_keys + extra
         if need > self.kh1.size:
-            cap = max(need, 2 * self.kh1.size)
+            cap = max(2 * need, 2 * self.kh1.size)
             for name in ("kh1", "kh2", "k_arr", "k_val"):
                 old = getattr(self, name)
                 new = np.empty(cap, dtype=old.dtype)
@@ -74,36 +75,8 @@ class KeyTable:
             size = self.slots.size
             while 2 * need > size:
                 size *= 2
-            self.slots = np.full(size, -1, dtype=np.int64)
+            self.slots = np.full(size, -1, dtype=np.int32)
             _fast.rehash(self.slots, self.kh1, self.n_keys)
-
-    def insert(
-        self, h1: np.ndarray, h2: np.ndarray, arr: np.ndarray, val: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Key id, previous value and status (see :func:`_fast.key_insert`) of each row, in row order."""
-        n = h1.size
-        self.reserve(n)
-        key = np.empty(n, dtype=np.int64)
-        prev = np.empty(n, dtype=np.float64)
-        status = np.empty(n, dtype=np.int8)
-        self.n_keys = int(
-            _fast.key_insert(
-                h1,
-                h2,
-                arr,
-                val,
-                self.slots,
-                self.kh1,
-                self.kh2,
-                self.k_arr,
-                self.k_val,
-                self.n_keys,
-                key,
-                prev,
-                status,
-            )
-        )
-        return key, prev, status
 
 
 class Vocab:

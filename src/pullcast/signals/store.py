@@ -28,8 +28,8 @@ import pandas as pd
 from pullcast.columns import Columns
 from pullcast.errors import ConfigError, SignalError
 from pullcast.panel import Panel
-from pullcast.signals import _ingest
-from pullcast.signals._ingest import NAT, REASONS, R
+from pullcast.signals import _fast, _ingest
+from pullcast.signals._ingest import REASONS
 from pullcast.signals._log import EventLog, KeyTable, Vocab
 from pullcast.signals.spec import ChannelSpec, infer_spec
 
@@ -193,11 +193,6 @@ class SignalStore:
         """
         frame = _ingest.canonical_frame(events, self.columns)
         n = len(frame)
-        reason = np.zeros(n, dtype=np.int8)
-
-        def flag(mask: np.ndarray, why: str) -> None:
-            reason[(reason == 0) & mask] = R[why]
-
         times = _ingest.parse_times(frame["time"], self.columns.time, self.tz)
         arrived = (
             _ingest.parse_times(frame["arrived_at"], self.columns.arrived_at, self.tz)
@@ -205,60 +200,56 @@ class SignalStore:
             else None
         )
         self._check_awareness(times.aware, None if arrived is None else arrived.aware)
-
-        chan = self._channel_codes(frame)
-        flag(chan < 0, "unknown channel")
+        chan_codes, chan_table = self._channel_codes(frame)
         specs = list(self._specs.values())
-        level = np.array([_LEVEL_CODE[s.level] for s in specs] + [-1], dtype=np.int8)[chan]
-        sku = self._label_codes(frame, "sku", self.sku_vocab, self._skus, np.ones(n, bool), flag)
-        loc = np.full(n, -1, dtype=np.int64)
-        for lvl, name, vocab, known in (
-            (2, "store", self.store_vocab, self._store_region),
-            (1, "region", self.region_vocab, self._regions),
-        ):
-            rows = level == lvl
-            if rows.any():
-                codes = self._label_codes(frame, name, vocab, known, rows, flag)
-                loc[rows] = codes[rows]
-        for spec in specs:
-            extra = [c for c in spec.key_columns if c not in ("sku", "store", "region", "time")]
-            if any(c not in frame.columns for c in extra):
-                flag(chan == self._codes[spec.name], "missing dedupe key column")
-
+        levels = {s.level for s in specs}
+        sku = self._label_codes(frame, "sku", self.sku_vocab, self._skus)
+        store = self._label_codes(frame, "store", self.store_vocab, self._store_region, "store" in levels)
+        region = self._label_codes(frame, "region", self.region_vocab, self._regions, "region" in levels)
+        keymode, extra = self._key_modes(frame, chan_codes, chan_table, specs)
         value = frame["value"].to_numpy(dtype=np.float64, na_value=np.nan)
-        flag(np.isnan(value), "NaN value")
-        flag(np.isinf(value), "infinite value")
-        nonneg = np.array([s.nonnegative for s in specs] + [False], dtype=bool)[chan]
-        flag(nonneg & (value < 0), "negative value")
-        flag(times.missing, "missing time")
-        flag(times.unparseable, "unparseable time")
-        delay = np.array([s.delay_ns for s in specs] + [0], dtype=np.int64)[chan]
-        arr = times.ns + delay
-        if arrived is not None:
-            flag(arrived.unparseable, "unparseable arrived_at")
-            given = arrived.ns != NAT
-            arr = np.where(given, arrived.ns, arr)
-        ok_time = (times.ns != NAT) & (arr != NAT)
-        flag(ok_time & (times.ns > arr), "time after arrived_at")
+        empty_b = np.empty(0, dtype=np.bool_)
+        empty_i = np.empty(0, dtype=np.int64)
 
-        ok = reason == 0
-        idx = np.flatnonzero(ok)
-        dup, rev = self._store_rows(
-            frame, idx, chan[idx], sku[idx], loc[idx], times.ns[idx], arr[idx], value[idx]
-        )
+        reason = np.empty(n, dtype=np.int8)
+        status = np.empty(n, dtype=np.int8)
+        log, keys = self.log, self.keys
+        log.reserve(n)
+        keys.reserve(n)
+        seq0 = log.n
+        stored, keys.n_keys = _fast.ingest_rows(
+            chan_codes, chan_table,
+            np.array([_LEVEL_CODE[s.level] for s in specs] + [0], dtype=np.int64),
+            np.array([s.delay_ns for s in specs] + [0], dtype=np.int64),
+            np.array([s.nonnegative for s in specs] + [False], dtype=np.bool_),
+            keymode,
+            *sku, *store, *region, extra, value,
+            times.ns, times.unparseable if times.unparseable is not None else empty_b,
+            arrived.ns if arrived is not None else empty_i,
+            arrived.unparseable if arrived is not None and arrived.unparseable is not None else empty_b,
+            reason, status,
+            log.raw("chan"), log.raw("sku"), log.raw("loc"), log.raw("time"), log.raw("arr"),
+            log.raw("value"), log.raw("prev"), log.raw("key"),
+            seq0, keys.slots, keys.kh1, keys.kh2, keys.k_arr, keys.k_val, keys.n_keys,
+        )  # fmt: skip
+        log.n = seq0 + int(stored)
+        ok_status = status[status >= 0]
+        if (ok_status == 3).any():
+            late = np.unique(log["key"][seq0:][ok_status == 3])
+            ok_status = self._reorder_keys(late, seq0, ok_status)
         if self._aware is None:
             self._aware = times.aware if times.aware is not None else (arrived.aware if arrived else None)
-        bad = np.flatnonzero(~ok)
+        bad = np.flatnonzero(reason != 0)
         rejected_rows = events.iloc[bad].copy()
         rejected_rows["reason"] = np.asarray(REASONS, dtype=object)[reason[bad]]
         if bad.size:
             self._rejected.append(rejected_rows)
         return IngestReport(
             n_rows=n,
-            accepted=int(idx.size),
+            accepted=int(stored),
             rejected=int(bad.size),
-            duplicates=dup,
-            revisions=rev,
+            duplicates=int((ok_status == 1).sum()),
+            revisions=int((ok_status == 2).sum()),
             rejected_rows=rejected_rows,
         )
 
@@ -277,15 +268,17 @@ class SignalStore:
                 "keep one convention per store"
             )
 
-    def _channel_codes(self, frame: pd.DataFrame) -> np.ndarray:
-        codes, uniques = pd.factorize(frame["channel"])
-        table = np.full(len(uniques) + 1, -1, dtype=np.int64)
+    def _channel_codes(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        codes, uniques = _factorize(frame["channel"])
+        table = np.full(len(uniques), -1, dtype=np.int64)
         for j, u in enumerate(uniques):
             name = str(u)
             if name not in self._specs and self._infer:
-                self._register(infer_spec(name, frame, codes == j))
+                rows = codes == j
+                if rows.any():
+                    self._register(infer_spec(name, frame, rows))
             table[j] = self._codes.get(name, -1)
-        return table[np.where(codes < 0, len(uniques), codes)]
+        return codes, table
 
     @staticmethod
     def _label_codes(
@@ -293,83 +286,45 @@ class SignalStore:
         name: str,
         vocab: Vocab,
         known: Mapping[object, object] | set[object] | None,
-        rows: np.ndarray,
-        flag: object,
-    ) -> np.ndarray:
-        n = len(frame)
-        if name not in frame.columns:
-            flag(rows, f"missing {name}")  # type: ignore[operator]
-            return np.full(n, -1, dtype=np.int64)
-        codes, uniques = pd.factorize(frame[name])
+        needed: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row factor codes (-1 missing) and per-factor vocabulary codes (-1 outside ``known``)."""
+        if name not in frame.columns or not needed:
+            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64)
+        codes, uniques = _factorize(frame[name])
         uniq = list(uniques)
-        if known is not None:
-            good = np.array([u in known for u in uniq] + [True], dtype=bool)
-        else:
-            good = np.ones(len(uniq) + 1, dtype=bool)
-        table = np.full(len(uniq) + 1, -1, dtype=np.int64)
-        keep = [j for j in range(len(uniq)) if good[j]]
-        table[keep] = vocab.encode(uniq[j] for j in keep)
-        pos = np.where(codes < 0, len(uniq), codes)
-        flag(rows & (codes < 0), f"missing {name}")  # type: ignore[operator]
-        flag(rows & ~good[pos], f"unknown {name}")  # type: ignore[operator]
-        return table[pos]
+        good = [j for j, u in enumerate(uniq) if known is None or u in known]
+        table = np.full(len(uniq), -1, dtype=np.int64)
+        table[good] = vocab.encode(uniq[j] for j in good)
+        return codes, table
 
-    def _store_rows(
-        self,
-        frame: pd.DataFrame,
-        idx: np.ndarray,
-        chan: np.ndarray,
-        sku: np.ndarray,
-        loc: np.ndarray,
-        time: np.ndarray,
-        arr: np.ndarray,
-        value: np.ndarray,
-    ) -> tuple[int, int]:
-        """Dedupe and append accepted rows; return (duplicates, revisions)."""
-        k = idx.size
-        if k == 0:
-            return 0, 0
-        h1 = np.empty(k, dtype=np.uint64)
-        h2 = np.empty(k, dtype=np.uint64)
-        groups: dict[tuple[str, ...], list[int]] = {}
-        for name, spec in self._specs.items():
-            groups.setdefault(spec.key_columns, []).append(self._codes[name])
-        for key_cols, codes in groups.items():
-            rows = np.flatnonzero(np.isin(chan, codes)) if len(groups) > 1 else np.arange(k)
-            if rows.size == 0:
+    def _key_modes(
+        self, frame: pd.DataFrame, chan_codes: np.ndarray, chan_table: np.ndarray, specs: list[ChannelSpec]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per channel the dedupe-key bits for the kernel; the hash of extra key columns per row."""
+        bits = {"sku": 1, "store": 2, "region": 2, "time": 4}
+        modes = np.zeros(len(specs) + 1, dtype=np.int64)
+        extra = np.empty(0, dtype=np.uint64)
+        for code, spec in enumerate(specs):
+            others = [c for c in spec.key_columns if c not in bits]
+            modes[code] = sum({bits[c] for c in spec.key_columns if c in bits}) + (8 if others else 0)
+            if not others:
                 continue
-            parts1: list[np.ndarray] = [chan[rows]]
-            for c in key_cols:
-                if c == "sku":
-                    parts1.append(sku[rows])
-                elif c in ("store", "region"):
-                    parts1.append(loc[rows])
-                elif c == "time":
-                    parts1.append(time[rows])
-                else:
-                    parts1.append(_ingest.hash_labels(frame[c].iloc[idx[rows]], 1))
-            h1[rows] = _ingest.hash_columns(parts1, 0x1234567)
-            h2[rows] = _ingest.hash_columns(parts1, 0x7654321)
-        key, prev, status = self.keys.insert(h1, h2, arr, value)
-        seq0 = self.log.n
-        cols = {
-            "chan": chan,
-            "sku": sku,
-            "loc": loc,
-            "time": time,
-            "arr": arr,
-            "value": value,
-            "prev": prev,
-            "key": key,
-        }
-        self.log.append(cols)
-        late = status == 3
-        if late.any():
-            status = self._reorder_keys(np.unique(key[late]), seq0, status)
-        return int((status == 1).sum()), int((status == 2).sum())
+            if not all(c in frame.columns for c in others):
+                modes[code] |= 16
+                continue
+            if extra.size == 0:
+                extra = np.zeros(len(frame), dtype=np.uint64)
+            rows = np.flatnonzero((chan_codes >= 0) & (chan_table[np.maximum(chan_codes, 0)] == code))
+            h = np.zeros(len(rows), dtype=np.uint64)
+            for c in others:
+                h = _ingest.hash_labels(frame[c].iloc[rows], 1) ^ (h * np.uint64(31))
+            extra[rows] = h
+        return modes, extra
 
     def _reorder_keys(self, keys: np.ndarray, seq0: int, status: np.ndarray) -> np.ndarray:
-        """Recompute, exactly, the previous value of every report of ``keys`` (arrival order)."""
+        """Recompute, exactly, the previous value of every report of ``keys`` (arrival order);
+        ``status`` is the stored rows' status from ``seq0`` on, returned corrected."""
         log = self.log
         rows = np.flatnonzero(np.isin(log["key"], keys))
         k, a, v = log["key"][rows], log["arr"][rows], log["value"][rows]
@@ -467,3 +422,12 @@ class SignalStore:
         if state is None:
             raise ConfigError("no alignment yet: call aligned(panel) first")
         return state.summary()  # type: ignore[attr-defined, no-any-return]
+
+
+def _factorize(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Factor codes (int32, -1 for missing) and uniques; categoricals use their codes directly."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        return codes.astype(np.int32, copy=False), col.cat.categories
+    codes, uniques = pd.factorize(col)
+    return codes.astype(np.int32, copy=False), pd.Index(uniques)
