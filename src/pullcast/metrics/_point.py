@@ -43,7 +43,10 @@ def wape(cv: pd.DataFrame, *, forecast: str = FORECAST, columns: Columns = Colum
     """
     y, f = _pair(cv, forecast, columns)
     denom = float(np.abs(y).sum())
-    return float(np.abs(y - f).sum() / denom) if denom > 0 else float("nan")
+    if denom == 0:
+        return float("nan")
+    with np.errstate(over="ignore"):  # a vanishing denominator gives inf, not a warning
+        return float(np.abs(y - f).sum() / np.float64(denom))
 
 
 def mae(cv: pd.DataFrame, *, forecast: str = FORECAST, columns: Columns = Columns()) -> float:
