@@ -148,18 +148,94 @@ def _ewm_dense(x: np.ndarray, out: np.ndarray, alpha: float) -> bool:
 
 
 @jit
+def _has_nan(x: np.ndarray) -> bool:
+    """Whether ``x`` holds a NaN (a counting loop, so it vectorises)."""
+    c = 0
+    for t in range(x.size):
+        c += x[t] != x[t]
+    return c > 0
+
+
+@jit
+def _mean_nan(x: np.ndarray, out: np.ndarray, comp: bool, recip: np.ndarray) -> None:
+    """Expanding mean skipping NaN (same recursion as :func:`_step`, with scalar state)."""
+    s = 0.0
+    e = 0.0
+    c = 0
+    for t in range(x.size):
+        v = np.float64(x[t])
+        ok = v == v
+        vv = v if ok else 0.0
+        if comp:
+            r = s + vv
+            bp = r - s
+            e += (s - (r - bp)) + (vv - bp)
+            s = r
+        else:
+            s += vv
+        c += ok
+        out[t] = (s + e) * recip[c - 1] if c > 0 else np.nan
+
+
+@jit
+def _ewm_nan(x: np.ndarray, out: np.ndarray, alpha: float) -> None:
+    """pandas' adjust=False recursion with NaN (same as :func:`_step`, with scalar state).
+
+    Without a NaN gap the old weight is ``1 - alpha`` and the update uses precomputed coefficients;
+    after a gap of ``g`` NaN values the old weight is ``(1 - alpha) ** (g + 1)`` and pandas divides.
+    """
+    beta = 1.0 - alpha
+    denom = beta + alpha
+    b = beta / denom
+    a = alpha / denom
+    weighted = np.nan
+    old_wt = 1.0  # weight of the old mean relative to a fresh observation, before this step's decay
+    for t in range(x.size):
+        v = np.float64(x[t])
+        if weighted == weighted:
+            if v == v:
+                if weighted != v:
+                    if old_wt == 1.0:
+                        weighted = b * weighted + a * v
+                    else:
+                        ow = old_wt * beta
+                        weighted = (ow * weighted + alpha * v) / (ow + alpha)
+                old_wt = 1.0
+            else:
+                old_wt *= beta
+        elif v == v:
+            weighted = v
+        out[t] = weighted
+
+
+@jit
+def _std_welford(x: np.ndarray, out: np.ndarray) -> None:
+    """Expanding sample std by Welford's update, skipping NaN (same as :func:`_step`)."""
+    c = 0.0
+    mean = 0.0
+    m2 = 0.0
+    for t in range(x.size):
+        v = np.float64(x[t])
+        if v == v:
+            c += 1.0
+            delta = v - mean
+            mean += delta / c
+            m2 += delta * (v - mean)
+        out[t] = np.sqrt(max(m2, 0.0) / (c - 1.0)) if c >= 2.0 else np.nan
+
+
+@jit
 def _recursive_one(
-    x: np.ndarray, out: np.ndarray, op: int, alpha: float, comp: bool, st: np.ndarray, recip: np.ndarray
+    x: np.ndarray, out: np.ndarray, op: int, alpha: float, comp: bool, recip: np.ndarray
 ) -> None:
     if op == _EXP_MEAN:
-        if _mean_dense(x, out, comp, recip):
-            return
+        if _has_nan(x) or not _mean_dense(x, out, comp, recip):
+            _mean_nan(x, out, comp, recip)
     elif op == _EWM:
-        if _ewm_dense(x, out, alpha):
-            return
-    _init(op, st)
-    for t in range(x.size):
-        out[t] = _step(op, alpha, st, np.float64(x[t]))
+        if _has_nan(x) or not _ewm_dense(x, out, alpha):
+            _ewm_nan(x, out, alpha)
+    else:
+        _std_welford(x, out)
 
 
 @jit_parallel
@@ -174,11 +250,10 @@ def _recursive_driver(
     recip: np.ndarray,
 ) -> None:
     for c in prange(bounds.size - 1):
-        st = np.empty(STATE_WIDTH, dtype=np.float64)
         for i in range(bounds[c], bounds[c + 1]):
             a = indptr[i]
             b = indptr[i + 1]
-            _recursive_one(x[a:b], out[a:b], op, alpha, comp, st, recip)
+            _recursive_one(x[a:b], out[a:b], op, alpha, comp, recip)
 
 
 @jit
@@ -222,7 +297,7 @@ def _transform(data: object, indptr: object, op: int, alpha: float) -> np.ndarra
     x = as_data(data)
     ip = as_indptr(indptr, x.size)
     out = np.empty_like(x)
-    longest = int(np.diff(ip).max()) if op == _EXP_MEAN and ip.size > 1 else 0
+    longest = int(np.diff(ip).max()) if op == _EXP_MEAN and ip.size > 1 else 0  # for 1 / (t + 1)
     recip = 1.0 / np.arange(1, longest + 1, dtype=np.float64)
     _recursive_driver(x, out, ip, chunk_bounds(ip), op, alpha, x.dtype == np.float64, recip)
     return out

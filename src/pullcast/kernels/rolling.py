@@ -132,25 +132,58 @@ def _sum_dense(
 
 
 @jit
-def _sum_nan(x: np.ndarray, out: np.ndarray, w: int, minp: int, mean: bool) -> None:
-    """Running sum/mean that skips NaN and counts the values in the window."""
+def _has_nan(x: np.ndarray) -> bool:
+    """Whether ``x`` holds a NaN (a counting loop, so it vectorises)."""
+    c = 0
+    for t in range(x.size):
+        c += x[t] != x[t]
+    return c > 0
+
+
+@jit
+def _sum_nan(
+    x: np.ndarray, out: np.ndarray, w: int, minp: int, mean: bool, comp: bool, recip: np.ndarray
+) -> None:
+    """Running sum/mean that skips NaN and counts the values in the window (``recip[c] = 1 / c``)."""
+    n = x.size
+    m = min(w, n)
     s = 0.0
     e = 0.0
     c = 0
-    for t in range(x.size):
+    for t in range(m):
         v = np.float64(x[t])
-        if v == v:
-            s, e = _kadd(s, e, v)
-            c += 1
-        if t >= w:
-            u = np.float64(x[t - w])
-            if u == u:
-                s, e = _kadd(s, e, -u)
-                c -= 1
+        ok = v == v
+        if comp:
+            s, e = _kadd(s, e, v if ok else 0.0)
+        else:
+            s += v if ok else 0.0
+        c += ok
+        if c < minp:
+            out[t] = np.nan
+        else:
+            out[t] = (s + e) * recip[c] if mean else s + e
+    new = x[m:]
+    old = x[: n - m]
+    dst = out[m:]
+    for j in range(n - m):
+        v = np.float64(new[j])
+        u = np.float64(old[j])
+        okv = v == v
+        oku = u == u
+        vv = v if okv else 0.0
+        uu = u if oku else 0.0
+        if comp:
+            s, e = _kmove(s, e, vv, uu)
+        else:
+            s += vv - uu
+        c += np.int64(okv) - np.int64(oku)
         if c == 0:
             s = 0.0
             e = 0.0
-        out[t] = _sum_value(s + e, c, minp, mean)
+        if c < minp:
+            dst[j] = np.nan
+        else:
+            dst[j] = (s + e) * recip[c] if mean else s + e
 
 
 @jit
@@ -310,13 +343,21 @@ def _seasonal_mean(x: np.ndarray, out: np.ndarray, season: int, w: int, minp: in
 
 @jit
 def _rolling_one(
-    x: np.ndarray, out: np.ndarray, w: int, minp: int, season: int, op: int, comp: bool, buf: np.ndarray
+    x: np.ndarray,
+    out: np.ndarray,
+    w: int,
+    minp: int,
+    season: int,
+    op: int,
+    comp: bool,
+    buf: np.ndarray,
+    recip: np.ndarray,
 ) -> None:
     if op == _SUM or op == _MEAN:
-        if not _sum_dense(x, out, w, minp, op == _MEAN, comp, buf):
-            _sum_nan(x, out, w, minp, op == _MEAN)
+        if _has_nan(x) or not _sum_dense(x, out, w, minp, op == _MEAN, comp, buf):
+            _sum_nan(x, out, w, minp, op == _MEAN, comp, recip)
     elif op == _STD:
-        if not _std_dense(x, out, w, minp):
+        if _has_nan(x) or not _std_dense(x, out, w, minp):
             _std_nan(x, out, w, minp)
     else:
         _seasonal_mean(x, out, season, w, minp)
@@ -341,13 +382,17 @@ def _rolling_driver(
     scratch = params[4]
     for c in prange(bounds.size - 1):
         buf = np.empty(scratch, dtype=np.float64)
+        recip = np.empty(w + 1, dtype=np.float64)
+        recip[0] = np.nan
+        for r in range(1, w + 1):
+            recip[r] = 1.0 / r
         for i in range(bounds[c], bounds[c + 1]):
             a = indptr[i]
             b = indptr[i + 1]
             m = min(shift, b - a)
             for t in range(a, a + m):
                 out[t] = empty
-            _rolling_one(x[a : b - m], out[a + m : b], w, minp, season, op, comp, buf)
+            _rolling_one(x[a : b - m], out[a + m : b], w, minp, season, op, comp, buf, recip)
 
 
 @jit
