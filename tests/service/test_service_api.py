@@ -353,3 +353,23 @@ def test_openapi_documents_the_routes(client) -> None:  # type: ignore[no-untype
     ):
         assert path in spec["paths"]
     assert "SignalEvent" in json.dumps(spec["components"]["schemas"])
+
+
+def test_new_series_from_sales_is_never_a_server_error(client, fitted: Fitted) -> None:  # type: ignore[no-untyped-def]
+    day1 = fitted.later_sales[fitted.later_sales["date"] == fitted.later_sales["date"].min()].head(1)
+    rows = sales_json(day1.assign(sku="NEWSKU"))
+    rows[0]["attributes"] = {"category": "apparel"}
+    r = client.post("/v1/sales", headers=AUTH, json={"rows": rows})
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 422:  # refused as a whole: nothing stored, state unchanged
+        assert "NEWSKU" in r.json()["message"]
+        assert client.get("/v1/model", headers=AUTH).json()["n_series"] == 12
+        assert client.get("/v1/ready", headers=AUTH).json()["sales_rows_stored"] == 0
+    else:
+        assert r.json()["new_series"] == 1
+        fc = client.post("/v1/forecast", headers=AUTH, json={"series": [{"sku": "NEWSKU", "store": "S00"}]})
+        assert fc.status_code in (200, 422), fc.text
+        orders = client.post(
+            "/v1/orders", headers=AUTH, json={"inventory": [{"sku": "NEWSKU", "store": "S00", "on_hand": 0}]}
+        )
+        assert orders.status_code in (200, 422), orders.text

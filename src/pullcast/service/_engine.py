@@ -216,10 +216,19 @@ class ForecastEngine:
     def ingest_sales(self, rows: pd.DataFrame, frame: pd.DataFrame) -> tuple[int, int]:
         """Append sales days; commit ``rows`` (store layout); return (series updated, new series)."""
         with self.lock.write():
-            before = len(self.forecaster.ids_)
-            self.forecaster.update(sales=self.user_names(frame))
+            f = self.forecaster
+            before = len(f.ids_)
+            f.update(sales=self.user_names(frame))
+            new = len(f.ids_) - before
+            if new and np.asarray(f.distribution_.alpha).size < len(f.ids_):
+                added = f.ids_.iloc[before:][["sku", "store"]].to_records(index=False).tolist()
+                self._snapshot = None
+                self._rebuild()  # undo: nothing of this batch was committed
+                raise DataError(
+                    f"rows: SKU-store(s) {added[:5]} are new to the model, and this pullcast version cannot "
+                    "forecast series added after fit (cold start through update); refit with them"
+                )
             self._commit("sales", rows, len(rows))
-            new = len(self.forecaster.ids_) - before
         touched = len(frame[["sku", "store"]].drop_duplicates())
         return touched, new
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
     "ErrorBody",
@@ -34,24 +34,38 @@ __all__ = [
 
 #: A SKU or store label: JSON strings or integers (converted to the model's label type).
 Label = str | int
+_FIRST, _LAST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
+def _check_day(value: dt.date) -> dt.date:
+    day = value.date() if isinstance(value, dt.datetime) else value
+    if not _FIRST <= day <= _LAST:
+        raise ValueError(f"{value.isoformat()} is outside the supported range {_FIRST} .. {_LAST}")
+    return value
+
+
+#: A calendar day / a timestamp within 1900-01-01 .. 2199-12-31 (pandas' nanosecond range, with margin).
+Day = Annotated[dt.date, AfterValidator(_check_day)]
+Stamp = Annotated[dt.datetime, AfterValidator(_check_day)]
+
 #: Hard ceiling of list lengths in the schema; the configured :class:`ServiceLimits` are lower.
 _CEILING = 1_000_000
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class SignalEvent(_Body):
     """One pull-signal event (DESIGN §2): a SKU, when it happened, the channel and a value."""
 
     sku: Label
-    time: dt.datetime = Field(description="Event time; tz-aware times are converted to UTC.")
+    time: Stamp = Field(description="Event time; tz-aware times are converted to UTC.")
     channel: str = Field(min_length=1, max_length=200)
     value: float
     store: Label | None = Field(None, description="For store-level channels.")
     region: Label | None = Field(None, description="For region-level channels.")
-    arrived_at: dt.datetime | None = Field(None, description="When it became known; default time + delay.")
+    arrived_at: Stamp | None = Field(None, description="When it became known; default time + delay.")
 
 
 class SignalsRequest(_Body):
@@ -85,7 +99,7 @@ class SalesRow(_Body):
 
     sku: Label
     store: Label
-    date: dt.date
+    date: Day
     units: float = Field(ge=0)
     on_hand: float | None = Field(None, ge=0)
     in_stock: float | None = Field(None, ge=0, le=1)
@@ -125,7 +139,7 @@ class FutureRow(_Body):
 
     sku: Label
     store: Label
-    date: dt.date
+    date: Day
     covariates: dict[str, float]
 
 
@@ -137,7 +151,7 @@ class ForecastRequest(_Body):
     quantiles: list[float] | None = Field(
         None, max_length=99, description="Levels strictly between 0 and 1; None: the model's quantiles."
     )
-    as_of: dt.datetime | None = Field(None, description="Intraday nowcast time (when the model supports it).")
+    as_of: Stamp | None = Field(None, description="Intraday nowcast time (when the model supports it).")
     future: list[FutureRow] | None = Field(
         None,
         max_length=_CEILING,
@@ -172,7 +186,7 @@ class InventoryRow(_Body):
     store: Label
     on_hand: float = Field(ge=0)
     on_order: float = Field(0.0, ge=0)
-    arrival_date: dt.date | None = None
+    arrival_date: Day | None = None
 
 
 class PolicyBody(_Body):
