@@ -2,25 +2,24 @@
 
 Semantics are pandas' ``groupby(series).rolling(window, min_periods)``: the window at position ``t``
 holds positions ``t - window + 1 .. t`` of the same series, NaN values are skipped and
-``min_periods`` (default ``window``) counts the non-NaN values needed for a result.
-
-Numerics: sums are accumulated in float64. Each series is first run through a dense loop that
-assumes no NaN (a running sum of float32 values in float64 is exact for any realistic range of
-values, so it cannot drift); if a NaN shows up the series is recomputed by a loop that counts
-non-NaN values. For float64 input both loops use Neumaier-compensated running sums, and every
-running sum is reset to an exact zero when its window holds no value. The standard deviation uses
-sums of values shifted by an anchor value that is reset to the newest value every ``window`` steps
-(when the sums are recomputed from the window), so its rounding error depends on the spread of the
-window only; it is exactly 0 when all values of the window are equal (as in pandas).
+``min_periods`` (default ``window``) counts the non-NaN values needed for a result. Numerics are
+described in :mod:`pullcast.kernels._rolling_impl`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
 
 from pullcast.kernels._common import as_data, as_indptr, check_int, check_min_periods, chunk_bounds
-from pullcast.kernels._jit import jit, jit_parallel
+from pullcast.kernels._rolling_impl import (
+    _MAX_SCRATCH,
+    _MEAN,
+    _SEASONAL,
+    _STD,
+    _SUM,
+    _rolling_driver,
+    _rolling_last,
+)
 
 __all__ = [
     "rolling_mean",
@@ -32,418 +31,6 @@ __all__ = [
     "seasonal_rolling_mean",
     "seasonal_rolling_mean_update",
 ]
-
-_SUM = 0
-_MEAN = 1
-_STD = 2
-_SEASONAL = 3
-_MAX_SCRATCH = 1 << 16
-
-
-@jit
-def _two_sum(a: float, b: float) -> tuple[float, float]:
-    """Knuth's TwoSum: ``a + b == s + err`` exactly, without branches."""
-    s = a + b
-    bp = s - a
-    err = (a - (s - bp)) + (b - bp)
-    return s, err
-
-
-@jit
-def _kadd(s: float, e: float, v: float) -> tuple[float, float]:
-    """Compensated step: add ``v`` to the running sum ``s``; its rounding error goes to ``e``."""
-    t, err = _two_sum(s, v)
-    return t, e + err
-
-
-@jit
-def _kmove(s: float, e: float, v: float, u: float) -> tuple[float, float]:
-    """Compensated step ``s += v - u`` with one add on the dependency chain of ``s``."""
-    d, ed = _two_sum(v, -u)
-    t, es = _two_sum(s, d)
-    return t, e + (ed + es)
-
-
-@jit
-def _sum_value(s: float, c: int, minp: int, mean: bool) -> float:
-    if c < minp:
-        return np.nan
-    if mean:
-        return s / c if c > 0 else np.nan
-    return s
-
-
-@jit
-def _sum_dense(
-    x: np.ndarray, out: np.ndarray, w: int, minp: int, mean: bool, comp: bool, buf: np.ndarray
-) -> bool:
-    """Running sum/mean assuming no NaN; returns False if a NaN was met (the caller recomputes).
-
-    ``buf`` (float64 scratch) receives the differences ``x[t] - x[t - w]`` in a vectorised pass when
-    it is long enough; the running sum then reads them back.
-    """
-    n = x.size
-    m = min(w, n)
-    s = 0.0
-    e = 0.0
-    for t in range(m):
-        if comp:
-            s, e = _kadd(s, e, np.float64(x[t]))
-        else:
-            s += np.float64(x[t])
-        out[t] = _sum_value(s + e, t + 1, minp, mean)
-    scale = 1.0 / w if mean else 1.0
-    # views indexed from 0: no negative-index wraparound checks in the hot loop
-    new = x[m:]
-    old = x[: n - m]
-    dst = out[m:]
-    if comp:
-        for j in range(n - m):
-            s, e = _kmove(s, e, np.float64(new[j]), np.float64(old[j]))
-            dst[j] = (s + e) * scale
-    else:
-        # two steps per iteration: one add on the dependency chain of s per two values (the
-        # differences of float32 values, and their sums, are exact in float64)
-        cnt = n - m
-        if cnt <= buf.size:
-            for j in range(cnt):
-                buf[j] = np.float64(new[j]) - np.float64(old[j])
-            j = 0
-            while j + 1 < cnt:
-                d1 = buf[j]
-                d2 = buf[j + 1]
-                dst[j] = (s + d1) * scale
-                s += d1 + d2
-                dst[j + 1] = s * scale
-                j += 2
-        else:
-            j = 0
-            while j + 1 < cnt:
-                d1 = np.float64(new[j]) - np.float64(old[j])
-                d2 = np.float64(new[j + 1]) - np.float64(old[j + 1])
-                dst[j] = (s + d1) * scale
-                s += d1 + d2
-                dst[j + 1] = s * scale
-                j += 2
-        if j < cnt:
-            s += np.float64(new[j]) - np.float64(old[j])
-            dst[j] = s * scale
-    return s == s
-
-
-@jit
-def _has_nan(x: np.ndarray) -> bool:
-    """Whether ``x`` holds a NaN (a counting loop, so it vectorises)."""
-    c = 0
-    for t in range(x.size):
-        c += x[t] != x[t]
-    return c > 0
-
-
-@jit
-def _sum_nan(
-    x: np.ndarray, out: np.ndarray, w: int, minp: int, mean: bool, comp: bool, recip: np.ndarray
-) -> None:
-    """Running sum/mean that skips NaN and counts the values in the window (``recip[c] = 1 / c``)."""
-    n = x.size
-    m = min(w, n)
-    s = 0.0
-    e = 0.0
-    c = 0
-    for t in range(m):
-        v = np.float64(x[t])
-        ok = v == v
-        if comp:
-            s, e = _kadd(s, e, v if ok else 0.0)
-        else:
-            s += v if ok else 0.0
-        c += ok
-        if c < minp:
-            out[t] = np.nan
-        else:
-            out[t] = (s + e) * recip[c] if mean else s + e
-    new = x[m:]
-    old = x[: n - m]
-    dst = out[m:]
-    for j in range(n - m):
-        v = np.float64(new[j])
-        u = np.float64(old[j])
-        okv = v == v
-        oku = u == u
-        vv = v if okv else 0.0
-        uu = u if oku else 0.0
-        if comp:
-            s, e = _kmove(s, e, vv, uu)
-        else:
-            s += vv - uu
-        c += np.int64(okv) - np.int64(oku)
-        if c == 0:
-            s = 0.0
-            e = 0.0
-        if c < minp:
-            dst[j] = np.nan
-        else:
-            dst[j] = (s + e) * recip[c] if mean else s + e
-
-
-@jit
-def _std_value(s1: float, s2: float, c: int, run: int, minp: int) -> float:
-    if c < minp or c < 2:
-        return np.nan
-    if run >= c:
-        return 0.0
-    var = (s2 - s1 * s1 / c) / (c - 1)
-    return np.sqrt(var) if var > 0.0 else 0.0
-
-
-@jit
-def _moments(x: np.ndarray, lo: int, hi: int, k: float) -> tuple[float, float, int]:
-    """Sums of ``v - k`` and ``(v - k) ** 2`` over the non-NaN values of ``x[lo:hi]``, and their count.
-
-    Takes index bounds rather than a slice: building a view inside a hot loop costs more than the loop.
-    """
-    s1 = 0.0
-    s2 = 0.0
-    c = 0
-    for r in range(hi - lo):
-        v = np.float64(x[lo + r])
-        if v == v:
-            y = v - k
-            s1 += y
-            s2 += y * y
-            c += 1
-    return s1, s2, c
-
-
-@jit
-def _std_dense(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> bool:
-    """Rolling sample std assuming no NaN; returns False if a NaN was met (the caller recomputes).
-
-    Sums are of values shifted by an anchor ``k``; every ``w`` steps they are recomputed over the
-    current window with the newest value as anchor, so rounding depends on the spread of the
-    window only (not on the level of the series) and cannot drift.
-    """
-    n = x.size
-    if n == 0:
-        return True
-    k = np.float64(x[0])
-    if k != k:
-        return False
-    m = min(w, n)
-    s1 = 0.0
-    s2 = 0.0
-    run = 0
-    prev = k
-    for t in range(m):
-        v = np.float64(x[t])
-        y = v - k
-        s1 += y
-        s2 += y * y
-        run = run + 1 if v == prev else 1
-        prev = v
-        out[t] = _std_value(s1, s2, t + 1, run, minp)
-    if n == m or s1 != s1:
-        return s1 == s1
-    dst = out[m:]
-    if w < 2:
-        dst[:] = np.nan
-        return True
-    new = x[m:]
-    old = x[: n - m]
-    iw = 1.0 / w
-    iw1 = 1.0 / (w - 1)
-    since = 0
-    for j in range(n - m):
-        v = np.float64(new[j])
-        y = v - k
-        z = np.float64(old[j]) - k
-        s1 += y - z
-        s2 += y * y - z * z
-        run = run + 1 if v == prev else 1
-        prev = v
-        var = (s2 - s1 * s1 * iw) * iw1
-        dst[j] = 0.0 if run >= w else max(var, 0.0)  # the variance; square roots in a second pass
-        since += 1
-        if since == w:
-            if s1 != s1:
-                return False
-            since = 0
-            k = v
-            s1, s2, _ = _moments(x, j + 1, j + 1 + w, k)
-    # a separate loop of square roots vectorises (several per instruction, in the output dtype)
-    for j in range(n - m):
-        dst[j] = np.sqrt(dst[j])
-    return s1 == s1
-
-
-@jit
-def _std_nan(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> None:
-    """Rolling sample std that skips NaN values (re-anchored every ``w`` steps like the dense loop)."""
-    n = x.size
-    k = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    c = 0
-    run = 0
-    prev = np.nan
-    since = 0
-    for t in range(n):
-        v = np.float64(x[t])
-        if v == v:
-            if c == 0:
-                k = v
-            y = v - k
-            s1 += y
-            s2 += y * y
-            c += 1
-            run = run + 1 if v == prev else 1
-            prev = v
-        if t >= w:
-            u = np.float64(x[t - w])
-            if u == u:
-                z = u - k
-                s1 -= z
-                s2 -= z * z
-                c -= 1
-        if c == 0:
-            s1 = 0.0
-            s2 = 0.0
-        out[t] = _std_value(s1, s2, c, run, minp)
-        since += 1
-        if since >= w and c > 0:
-            since = 0
-            k = prev
-            s1, s2, c = _moments(x, max(0, t + 1 - w), t + 1, k)
-
-
-@jit
-def _seasonal_mean(x: np.ndarray, out: np.ndarray, season: int, w: int, minp: int) -> None:
-    """Mean of x[t], x[t - season], ..., x[t - (w - 1) season] (non-NaN ones, at least minp)."""
-    n = x.size
-    span = w * season
-    for r in range(min(season, n)):
-        s = 0.0
-        e = 0.0
-        c = 0
-        for t in range(r, n, season):
-            v = np.float64(x[t])
-            if v == v:
-                s, e = _kadd(s, e, v)
-                c += 1
-            if t >= span:
-                u = np.float64(x[t - span])
-                if u == u:
-                    s, e = _kadd(s, e, -u)
-                    c -= 1
-            if c == 0:
-                s = 0.0
-                e = 0.0
-            out[t] = _sum_value(s + e, c, minp, True)
-
-
-@jit
-def _rolling_one(
-    x: np.ndarray,
-    out: np.ndarray,
-    w: int,
-    minp: int,
-    season: int,
-    op: int,
-    comp: bool,
-    buf: np.ndarray,
-    recip: np.ndarray,
-) -> None:
-    if op == _SUM or op == _MEAN:
-        if _has_nan(x) or not _sum_dense(x, out, w, minp, op == _MEAN, comp, buf):
-            _sum_nan(x, out, w, minp, op == _MEAN, comp, recip)
-    elif op == _STD:
-        if _has_nan(x) or not _std_dense(x, out, w, minp):
-            _std_nan(x, out, w, minp)
-    else:
-        _seasonal_mean(x, out, season, w, minp)
-
-
-@jit_parallel
-def _rolling_driver(
-    x: np.ndarray,
-    out: np.ndarray,
-    indptr: np.ndarray,
-    bounds: np.ndarray,
-    params: np.ndarray,
-    op: int,
-    comp: bool,
-) -> None:
-    w = params[0]
-    minp = params[1]
-    season = params[2]
-    shift = params[3]
-    # positions before the lag see an all-NaN window: NaN, or 0 for a sum with min_periods=0 (pandas)
-    empty = 0.0 if op == _SUM and minp == 0 else np.nan
-    scratch = params[4]
-    for c in prange(bounds.size - 1):
-        buf = np.empty(scratch, dtype=np.float64)
-        recip = np.empty(w + 1, dtype=np.float64)
-        recip[0] = np.nan
-        for r in range(1, w + 1):
-            recip[r] = 1.0 / r
-        for i in range(bounds[c], bounds[c + 1]):
-            a = indptr[i]
-            b = indptr[i + 1]
-            m = min(shift, b - a)
-            for t in range(a, a + m):
-                out[t] = empty
-            _rolling_one(x[a : b - m], out[a + m : b], w, minp, season, op, comp, buf, recip)
-
-
-@jit
-def _tail_stat(x: np.ndarray, minp: int, op: int) -> float:
-    """The statistic over all of ``x`` (the last window of a series), skipping NaN."""
-    s = 0.0
-    e = 0.0
-    c = 0
-    first = np.nan
-    same = True
-    for t in range(x.size):
-        v = np.float64(x[t])
-        if v == v:
-            s, e = _kadd(s, e, v)
-            if c == 0:
-                first = v
-            elif v != first:
-                same = False
-            c += 1
-    if op != _STD:
-        return _sum_value(s + e if c > 0 else 0.0, c, minp, op != _SUM)
-    if c < minp or c < 2:
-        return np.nan
-    if same:
-        return 0.0
-    mean = (s + e) / c
-    q = 0.0
-    for t in range(x.size):
-        v = np.float64(x[t])
-        if v == v:
-            q += (v - mean) * (v - mean)
-    return np.sqrt(q / (c - 1))
-
-
-@jit
-def _rolling_last(x: np.ndarray, indptr: np.ndarray, out: np.ndarray, params: np.ndarray, op: int) -> None:
-    w = params[0]
-    minp = params[1]
-    season = params[2]
-    shift = params[3]
-    for i in range(indptr.size - 1):
-        a = indptr[i]
-        end = indptr[i + 1] - shift
-        if end <= a:
-            out[i] = 0.0 if op == _SUM and minp == 0 and end < indptr[i + 1] else np.nan
-        elif op == _SEASONAL:
-            start = max(a, end - 1 - (w - 1) * season)
-            first = end - 1 - ((end - 1 - start) // season) * season
-            out[i] = _tail_stat(x[first:end:season], minp, _MEAN)
-        else:
-            out[i] = _tail_stat(x[max(a, end - w) : end], minp, op)
 
 
 def _params(window: int, min_periods: int | None, season: int, lag: int) -> np.ndarray:
@@ -473,7 +60,11 @@ def _last(data: object, indptr: object, params: np.ndarray, op: int) -> np.ndarr
     return out
 
 
-_DOC_PARAMS = """
+def rolling_sum(
+    data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
+) -> np.ndarray:
+    """Rolling sum within each series (pandas ``rolling(window, min_periods).sum()``).
+
     Parameters
     ----------
     data : ndarray of float32 or float64
@@ -486,14 +77,7 @@ _DOC_PARAMS = """
         Non-NaN values needed in the window for a result; None means ``window``.
     lag : int, default 0
         Apply to the series shifted by ``lag`` periods (``lag(data, indptr, lag)`` first), in one pass.
-"""
 
-
-def rolling_sum(
-    data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
-) -> np.ndarray:
-    """Rolling sum within each series (pandas ``rolling(window, min_periods).sum()``).
-    {params}
     Returns
     -------
     ndarray
@@ -513,7 +97,20 @@ def rolling_mean(
     data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
 ) -> np.ndarray:
     """Rolling mean within each series (pandas ``rolling(window, min_periods).mean()``).
-    {params}
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series (integers are converted to float64).
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    window : int
+        Window length in periods (``>= 1``).
+    min_periods : int or None, default None
+        Non-NaN values needed in the window for a result; None means ``window``.
+    lag : int, default 0
+        Apply to the series shifted by ``lag`` periods (``lag(data, indptr, lag)`` first), in one pass.
+
     Returns
     -------
     ndarray
@@ -531,8 +128,21 @@ def rolling_mean(
 def rolling_std(
     data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
 ) -> np.ndarray:
-    """Rolling sample standard deviation (ddof=1) within each series (pandas ``rolling(...).std()``).
-    {params}
+    """Rolling sample std (ddof=1) within each series (pandas ``rolling(window, min_periods).std()``).
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series (integers are converted to float64).
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    window : int
+        Window length in periods (``>= 1``).
+    min_periods : int or None, default None
+        Non-NaN values needed in the window for a result; None means ``window``.
+    lag : int, default 0
+        Apply to the series shifted by ``lag`` periods (``lag(data, indptr, lag)`` first), in one pass.
+
     Returns
     -------
     ndarray
@@ -590,32 +200,105 @@ def seasonal_rolling_mean(
     return _transform(data, indptr, _params(window, min_periods, season, lag), _SEASONAL)
 
 
-_DOC_UPDATE = """The value of :func:`{name}` at the last position of each series, from its last window.
+def rolling_sum_update(
+    data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
+) -> np.ndarray:
+    """The value of :func:`rolling_sum` at the last position of each series, from its last window only.
 
-    O(window) per series{extra}; equals ``{name}(...)`` at each series' last position.
-    {params}
+    O(window) per series; equals ``rolling_sum(...)`` at each series' last position.
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series (integers are converted to float64).
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    window : int
+        Window length in periods (``>= 1``).
+    min_periods : int or None, default None
+        Non-NaN values needed in the window for a result; None means ``window``.
+    lag : int, default 0
+        Apply to the series shifted by ``lag`` periods (``lag(data, indptr, lag)`` first), in one pass.
+
     Returns
     -------
     ndarray
         One value per series (NaN for empty series), dtype of ``data``.
+
+    Raises
+    ------
+    pullcast.errors.ConfigError
+        If ``window < 1``, ``min_periods`` is outside ``[0, window]``, ``lag < 0`` or the arrays
+        are not grouped arrays.
     """
-
-
-def rolling_sum_update(
-    data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
-) -> np.ndarray:
     return _last(data, indptr, _params(window, min_periods, 1, lag), _SUM)
 
 
 def rolling_mean_update(
     data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
 ) -> np.ndarray:
+    """The value of :func:`rolling_mean` at the last position of each series, from its last window only.
+
+    O(window) per series; equals ``rolling_mean(...)`` at each series' last position.
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series (integers are converted to float64).
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    window : int
+        Window length in periods (``>= 1``).
+    min_periods : int or None, default None
+        Non-NaN values needed in the window for a result; None means ``window``.
+    lag : int, default 0
+        Apply to the series shifted by ``lag`` periods (``lag(data, indptr, lag)`` first), in one pass.
+
+    Returns
+    -------
+    ndarray
+        One value per series (NaN for empty series), dtype of ``data``.
+
+    Raises
+    ------
+    pullcast.errors.ConfigError
+        If ``window < 1``, ``min_periods`` is outside ``[0, window]``, ``lag < 0`` or the arrays
+        are not grouped arrays.
+    """
     return _last(data, indptr, _params(window, min_periods, 1, lag), _MEAN)
 
 
 def rolling_std_update(
     data: np.ndarray, indptr: np.ndarray, window: int, min_periods: int | None = None, *, lag: int = 0
 ) -> np.ndarray:
+    """The value of :func:`rolling_std` at the last position of each series, from its last window only.
+
+    O(window) per series; equals ``rolling_std(...)`` at each series' last position.
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series (integers are converted to float64).
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    window : int
+        Window length in periods (``>= 1``).
+    min_periods : int or None, default None
+        Non-NaN values needed in the window for a result; None means ``window``.
+    lag : int, default 0
+        Apply to the series shifted by ``lag`` periods (``lag(data, indptr, lag)`` first), in one pass.
+
+    Returns
+    -------
+    ndarray
+        One value per series (NaN for empty series), dtype of ``data``.
+
+    Raises
+    ------
+    pullcast.errors.ConfigError
+        If ``window < 1``, ``min_periods`` is outside ``[0, window]``, ``lag < 0`` or the arrays
+        are not grouped arrays.
+    """
     return _last(data, indptr, _params(window, min_periods, 1, lag), _STD)
 
 
@@ -653,14 +336,3 @@ def seasonal_rolling_mean_update(
         One value per series (NaN for empty series), dtype of ``data``.
     """
     return _last(data, indptr, _params(window, min_periods, season, lag), _SEASONAL)
-
-
-for _f in (rolling_sum, rolling_mean, rolling_std):
-    _f.__doc__ = (_f.__doc__ or "").format(params=_DOC_PARAMS)
-for _f, _name in (
-    (rolling_sum_update, "rolling_sum"),
-    (rolling_mean_update, "rolling_mean"),
-    (rolling_std_update, "rolling_std"),
-):
-    _f.__doc__ = _DOC_UPDATE.format(name=_name, extra="", params=_DOC_PARAMS)
-del _f, _name
