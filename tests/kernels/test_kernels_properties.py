@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numba
 import numpy as np
+import pandas as pd
 import pytest
 from _kernels_reference import drop_last, last_values, panels, tolerance
 from hypothesis import given, settings
@@ -125,6 +127,26 @@ def test_long_series_do_not_drift(dtype: type) -> None:
     assert_allclose(K.rolling_mean(x, ip, w)[-1], tail.mean(), rtol=2 * np.finfo(dtype).eps)
     assert_allclose(K.rolling_std(x, ip, w)[-1], tail.std(ddof=1), rtol=1e-6)
     assert_allclose(K.expanding_mean(x, ip)[-1], x.astype(np.float64).mean(), rtol=2 * np.finfo(dtype).eps)
+    # a series this long (> 65,536 values) also takes the rolling sum's unbuffered dense loop
+    ref = pd.Series(x.astype(np.float64)).rolling(w).mean().to_numpy()
+    assert_allclose(K.rolling_mean(x, ip, w).astype(np.float64), ref, rtol=1e-6)
+
+
+def test_thread_count_does_not_change_results() -> None:
+    rng = np.random.default_rng(3)
+    lengths = rng.integers(1, 400, size=60)
+    ip = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    x = rng.poisson(4.0, ip[-1]).astype(np.float32)
+    x[rng.random(x.size) < 0.02] = np.nan
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        single = {name: fn(x, ip) for name, fn in TRANSFORMS.items()}
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        for name, fn in TRANSFORMS.items():
+            assert_array_equal(fn(x, ip), single[name], err_msg=name)
+    finally:
+        numba.set_num_threads(before)
 
 
 def test_rolling_std_of_constant_window_is_exactly_zero() -> None:
