@@ -63,9 +63,9 @@ class SignalEvent(_Body):
     time: Stamp = Field(description="Event time; tz-aware times are converted to UTC.")
     channel: str = Field(min_length=1, max_length=200)
     value: float
-    store: Label | None = Field(None, description="For store-level channels.")
-    region: Label | None = Field(None, description="For region-level channels.")
-    arrived_at: Stamp | None = Field(None, description="When it became known; default time + delay.")
+    store: Label | None = Field(default=None, description="For store-level channels.")
+    region: Label | None = Field(default=None, description="For region-level channels.")
+    arrived_at: Stamp | None = Field(default=None, description="When it became known; default time + delay.")
 
 
 class SignalsRequest(_Body):
@@ -101,8 +101,8 @@ class SalesRow(_Body):
     store: Label
     date: Day
     units: float = Field(ge=0)
-    on_hand: float | None = Field(None, ge=0)
-    in_stock: float | None = Field(None, ge=0, le=1)
+    on_hand: float | None = Field(default=None, ge=0)
+    in_stock: float | None = Field(default=None, ge=0, le=1)
     covariates: dict[str, float] = Field(
         default_factory=dict, description="Known-ahead numeric columns the model was fit with (price, promo)."
     )
@@ -146,14 +146,22 @@ class FutureRow(_Body):
 class ForecastRequest(_Body):
     """Which forecasts to return."""
 
-    series: list[SeriesKey] | None = Field(None, max_length=_CEILING, description="None: every series.")
-    horizon: int | None = Field(None, ge=1, description="At most the model's horizon; None: the model's.")
-    quantiles: list[float] | None = Field(
-        None, max_length=99, description="Levels strictly between 0 and 1; None: the model's quantiles."
+    series: list[SeriesKey] | None = Field(
+        default=None, max_length=_CEILING, description="None: every series."
     )
-    as_of: Stamp | None = Field(None, description="Intraday nowcast time (when the model supports it).")
+    horizon: int | None = Field(
+        default=None, ge=1, description="At most the model's horizon; None: the model's."
+    )
+    quantiles: list[float] | None = Field(
+        default=None,
+        max_length=99,
+        description="Levels strictly between 0 and 1; None: the model's quantiles.",
+    )
+    as_of: Stamp | None = Field(
+        default=None, description="Intraday nowcast time (when the model supports it)."
+    )
     future: list[FutureRow] | None = Field(
-        None,
+        default=None,
         max_length=_CEILING,
         description="Known-ahead covariates for the forecast dates; None carries each series' last known "
         "values forward.",
@@ -185,7 +193,7 @@ class InventoryRow(_Body):
     sku: Label
     store: Label
     on_hand: float = Field(ge=0)
-    on_order: float = Field(0.0, ge=0)
+    on_order: float = Field(default=0.0, ge=0)
     arrival_date: Day | None = None
 
 
@@ -193,25 +201,25 @@ class PolicyBody(_Body):
     """The ordering policy (see :mod:`pullcast.replenish`)."""
 
     kind: Literal["order_up_to", "newsvendor", "ss"] = "order_up_to"
-    service_level: float = Field(0.95, gt=0, lt=1)
+    service_level: float = Field(default=0.95, gt=0, lt=1)
     service_type: Literal["cycle", "fill_rate"] = "cycle"
-    cover_days: float = Field(7.0, ge=0)
+    cover_days: float = Field(default=7.0, ge=0)
 
 
 class ParamsBody(_Body):
     """Replenishment parameters for every SKU-store (:class:`pullcast.replenish.ReplenishParams`)."""
 
-    lead_time: int = Field(2, ge=0, le=365)
-    review_period: int = Field(1, ge=1, le=365)
-    case_pack: float = Field(1.0, gt=0)
-    moq: float = Field(0.0, ge=0)
-    shelf_capacity: float | None = Field(None, gt=0, description="None: unlimited.")
-    shelf_life: int = Field(0, ge=0)
-    unit_cost: float = Field(1.0, ge=0)
-    price: float = Field(2.0, ge=0)
-    salvage: float = Field(0.0, ge=0)
-    holding_cost: float = Field(0.0, ge=0)
-    lost_sale_penalty: float = Field(0.0, ge=0)
+    lead_time: int = Field(default=2, ge=0, le=365)
+    review_period: int = Field(default=1, ge=1, le=365)
+    case_pack: float = Field(default=1.0, gt=0)
+    moq: float = Field(default=0.0, ge=0)
+    shelf_capacity: float | None = Field(default=None, gt=0, description="None: unlimited.")
+    shelf_life: int = Field(default=0, ge=0)
+    unit_cost: float = Field(default=1.0, ge=0)
+    price: float = Field(default=2.0, ge=0)
+    salvage: float = Field(default=0.0, ge=0)
+    holding_cost: float = Field(default=0.0, ge=0)
+    lost_sale_penalty: float = Field(default=0.0, ge=0)
 
 
 class OrdersRequest(_Body):
@@ -220,9 +228,9 @@ class OrdersRequest(_Body):
     inventory: list[InventoryRow] = Field(min_length=1, max_length=_CEILING)
     policy: PolicyBody = Field(default_factory=PolicyBody)
     params: ParamsBody = Field(default_factory=ParamsBody)
-    n_paths: int = Field(500, ge=10, description="Sample paths of demand per series.")
-    seed: int = Field(0, ge=0, le=2**32 - 1)
-    future: list[FutureRow] | None = Field(None, max_length=_CEILING)
+    n_paths: int = Field(default=500, ge=10, description="Sample paths of demand per series.")
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    future: list[FutureRow] | None = Field(default=None, max_length=_CEILING)
 
 
 class OrderRow(BaseModel):
