@@ -92,8 +92,14 @@ def _sum_dense(
         # differences of float32 values, and their sums, are exact in float64)
         cnt = n - m
         if cnt <= buf.size:
+            # a NaN anywhere in x shows up in a difference: count them in the same vectorised pass
+            bad = 0
             for j in range(cnt):
-                buf[j] = np.float64(new[j]) - np.float64(old[j])
+                d = np.float64(new[j]) - np.float64(old[j])
+                buf[j] = d
+                bad += d != d
+            if bad > 0:
+                return False
             j = 0
             while j + 1 < cnt:
                 d1 = buf[j]
@@ -115,15 +121,6 @@ def _sum_dense(
             s += np.float64(new[j]) - np.float64(old[j])
             dst[j] = s * scale
     return s == s
-
-
-@jit
-def _has_nan(x: np.ndarray) -> bool:
-    """Whether ``x`` holds a NaN (a counting loop, so it vectorises)."""
-    c = 0
-    for t in range(x.size):
-        c += x[t] != x[t]
-    return c > 0
 
 
 @jit
@@ -340,10 +337,10 @@ def _rolling_one(
     recip: np.ndarray,
 ) -> None:
     if op == _SUM or op == _MEAN:
-        if _has_nan(x) or not _sum_dense(x, out, w, minp, op == _MEAN, comp, buf):
+        if not _sum_dense(x, out, w, minp, op == _MEAN, comp, buf):
             _sum_nan(x, out, w, minp, op == _MEAN, comp, recip)
     elif op == _STD:
-        if _has_nan(x) or not _std_dense(x, out, w, minp):
+        if not _std_dense(x, out, w, minp):
             _std_nan(x, out, w, minp)
     else:
         _seasonal_mean(x, out, season, w, minp)

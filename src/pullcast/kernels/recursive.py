@@ -109,6 +109,8 @@ def _mean_dense(x: np.ndarray, out: np.ndarray, comp: bool, recip: np.ndarray) -
         out[t] = (s + v1) * recip[t]
         s += v1 + v2
         out[t + 1] = s * recip[t + 1]
+        if s != s:  # a NaN: stop early, the caller recomputes with the NaN loop
+            return False
         t += 2
     if t < n:
         s += np.float64(x[t])
@@ -140,20 +142,13 @@ def _ewm_dense(x: np.ndarray, out: np.ndarray, alpha: float) -> bool:
         out[t] = b * w + a1
         w = b2 * w + (b * a1 + a2)
         out[t + 1] = w
+        if w != w:  # a NaN: stop early, the caller recomputes with the NaN loop
+            return False
         t += 2
     if t < n:
         w = b * w + a * np.float64(x[t])
         out[t] = w
     return w == w
-
-
-@jit
-def _has_nan(x: np.ndarray) -> bool:
-    """Whether ``x`` holds a NaN (a counting loop, so it vectorises)."""
-    c = 0
-    for t in range(x.size):
-        c += x[t] != x[t]
-    return c > 0
 
 
 @jit
@@ -229,10 +224,10 @@ def _recursive_one(
     x: np.ndarray, out: np.ndarray, op: int, alpha: float, comp: bool, recip: np.ndarray
 ) -> None:
     if op == _EXP_MEAN:
-        if _has_nan(x) or not _mean_dense(x, out, comp, recip):
+        if not _mean_dense(x, out, comp, recip):
             _mean_nan(x, out, comp, recip)
     elif op == _EWM:
-        if _has_nan(x) or not _ewm_dense(x, out, alpha):
+        if not _ewm_dense(x, out, alpha):
             _ewm_nan(x, out, alpha)
     else:
         _std_welford(x, out)
