@@ -27,14 +27,16 @@ SPECS = [
 SERIES = [("a", 1, 0, 9), ("a", 2, 3, 9), ("a", 3, 0, 5), ("b", 1, 2, 9), ("b", 3, 0, 9)]
 
 
-def make_panel(seed: int) -> Panel:
+def make_panel(seed: int, days: int = N_DAYS) -> Panel:
+    """The test panel; ``days < N_DAYS`` keeps only its first days (same units)."""
     rng = np.random.default_rng(seed)
     frames = []
     for sku, store, d0, d1 in SERIES:
         dates = pd.date_range(GRID_START + pd.Timedelta(days=d0), GRID_START + pd.Timedelta(days=d1))
         units = rng.integers(0, 4, len(dates)).astype(float)
         frames.append(pd.DataFrame({"sku": sku, "store": store, "date": dates, "units": units}))
-    return Panel.from_frame(pd.concat(frames, ignore_index=True))
+    frame = pd.concat(frames, ignore_index=True)
+    return Panel.from_frame(frame[frame["date"] < GRID_START + pd.Timedelta(days=days)])
 
 
 def reference_shares(

@@ -125,6 +125,34 @@ def test_arrival_order_and_chunking_do_not_matter(events: pd.DataFrame, n_chunks
     _assert_same(store.aligned(panel), want)
 
 
+@SETTINGS
+@given(events=event_frames(40), days=st.integers(4, 9), split=st.sampled_from(SPLITS), more=st.booleans())
+def test_extending_the_grid_equals_a_fresh_alignment(
+    events: pd.DataFrame, days: int, split: str, more: bool
+) -> None:
+    """Align to the first days of the panel, then to the whole panel (the cached state is extended,
+    not rebuilt): the result equals a fresh alignment and the reference."""
+    store = _store()
+    half = len(events) // 2
+    store.append(events.iloc[:half].drop(columns="seq"))
+    store.aligned(make_panel(3, days), region_split=split)  # all 5 series exist from day 4 on
+    version = store.version
+    if more:
+        store.append(events.iloc[half:].drop(columns="seq"))
+    state_before = store._states[(split, np.iinfo(np.int64).max, 28 if split == "sales_share" else 0)]
+    full = make_panel(3)
+    got = store.aligned(full, region_split=split)
+    if store.version == version:  # (a late original forces a rebuild from the log)
+        assert store._last_state is state_before  # extended in place
+    if not more:
+        store.append(events.iloc[half:].drop(columns="seq"))
+        got = store.aligned(full, region_split=split)
+    fresh = _store()
+    fresh.append(events.drop(columns="seq"))
+    _assert_same(got, fresh.aligned(full, region_split=split))
+    _assert_same(got, reference_aligned(events, full, SPECS, STORES, region_split=split))
+
+
 def _events(rows: list[tuple[object, ...]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["sku", "store", "region", "channel", "time", "arrived_at", "value"])
     frame["time"] = pd.to_datetime(frame["time"])

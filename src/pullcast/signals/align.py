@@ -189,6 +189,58 @@ class _Channel:
         series = self.tseries[np.repeat(lo - np.cumsum(n_each) + n_each, n_each) + np.arange(n_each.sum())]
         self._expand(state, series, np.repeat(from_day, n_each), self.level_, np.nan)
 
+    def extend(
+        self, state: AlignedState, new_index: np.ndarray, old_nd: int, ev: dict[str, np.ndarray]
+    ) -> None:
+        """Move to the state's longer grid: copy the old outputs to their new flat positions, then
+        place the events that arrived on the new days (``ev``: this channel's, arrived >= old end)."""
+        total, nd = int(state.indptr[-1]), state.n_days
+        out = np.full(total, 0.0 if self.agg == "sum" else np.nan, dtype=np.float64)
+        out[new_index] = self.out
+        self.out = out
+        self.weight = state.weight if self.level == "region" else np.empty(0)
+        track = self.tracks_of(ev["sku"], ev["loc"])
+        day = ev["arr"] // DAY_NS - state.g0
+        sel = (track >= 0) & (day < nd)
+        self.counts["after_grid"] -= int(sel.sum())
+        track, day = track[sel], day[sel]
+        value, prev = ev["value"][sel], ev["prev"][sel]
+        known = ~np.isnan(prev)
+        if self.agg == "sum":
+            delta = value - np.where(known, prev, 0.0)
+            _fast.scatter_sum(
+                track,
+                day,
+                delta,
+                self.tptr,
+                self.tseries,
+                self.weight,
+                state.indptr,
+                state.start_pos,
+                self.out,
+            )
+            return
+        nt = self.track_keys.size
+        grow = nd - old_nd
+        self.num = np.concatenate([self.num, np.zeros((nt, grow))], axis=1)
+        self.cnt = np.concatenate([self.cnt, np.zeros((nt, grow))], axis=1)
+        self.level_ = np.concatenate([self.level_, np.full((nt, grow), np.nan)], axis=1)
+        eff = ~known | (prev != value)
+        if self.agg == "mean":
+            _fast.mean_cells(track, day, value, eff, self.num, self.cnt, self.pre_day)
+        else:
+            self.order = np.concatenate([self.order, np.zeros((nt, grow, 3), dtype=np.int64)], axis=1)
+            _fast.last_cells(
+                track, day, value, eff, ev["time"][sel], ev["arr"][sel], ev["seq"][sel], self.num, self.cnt,
+                self.order, self.pre_day,
+            )  # fmt: skip
+        tracks = np.arange(nt, dtype=np.int64)
+        _fast.ffill_levels(
+            tracks, np.full(nt, old_nd, np.int64), self.num, self.cnt, self.agg == "mean", self.level_
+        )
+        series = np.arange(state.n_series, dtype=np.int64)
+        self._expand(state, series, np.full(series.size, old_nd, np.int64), self.level_, np.nan)
+
     def _expand(
         self, state: AlignedState, series: np.ndarray, from_day: np.ndarray, src: np.ndarray, empty: float
     ) -> None:
@@ -302,6 +354,49 @@ class AlignedState:
         return pd.DataFrame(
             rows, columns=["channel", "level", "agg", "events", "unmatched", "before_grid", "after_grid"]
         )
+
+    def extendable_to(self, panel: Panel) -> bool:
+        """Whether ``panel`` is this state's panel with more days at the end (same series, same
+        start; only series that reached the old last day grow, and the old sales are unchanged when
+        they drive ``"sales_share"`` weights)."""
+        grid, old_grid = panel.dates.grid, self.panel.dates.grid
+        if (
+            panel.n_series != self.n_series
+            or len(grid) <= self.n_days
+            or grid[0] != old_grid[0]
+            or not np.array_equal(panel.dates.start_pos, self.start_pos)
+            or not panel.ids.equals(self.panel.ids)
+        ):
+            return False
+        old_len, new_len = np.diff(self.indptr), np.diff(panel.indptr)
+        grows = new_len != old_len
+        if np.any(new_len < old_len) or np.any(grows & (self.start_pos + old_len != self.n_days)):
+            return False
+        if self.region_split == "sales_share":
+            old_units = np.asarray(self.panel.values())
+            return bool(np.array_equal(panel.values()[self._new_index(panel)], old_units, equal_nan=True))
+        return True
+
+    def _new_index(self, panel: Panel) -> np.ndarray:
+        old_len = np.diff(self.indptr)
+        codes = np.repeat(np.arange(self.n_series, dtype=np.int64), old_len)
+        return panel.indptr[codes] + np.arange(int(self.indptr[-1]), dtype=np.int64) - self.indptr[codes]
+
+    def extend(self, panel: Panel) -> None:
+        """Move to ``panel`` (see :meth:`extendable_to`): O(flat size) copies plus the new days' events."""
+        new_index = self._new_index(panel)
+        old_nd = self.n_days
+        self.panel = panel
+        self.n_days = len(panel.dates.grid)
+        self.indptr = panel.indptr.astype(np.int64)
+        if self.region_split == "sales_share":
+            self.weight = _sales_shares(panel, self.series_sku, self.series_region, self.share_window)
+        ev = self._events(0, self.n_seen)
+        late = ev["arr"] // DAY_NS - self.g0 >= old_nd
+        ev = {k: v[late] for k, v in ev.items()}
+        for ch in self.chans.values():
+            mine = ev["chan"] == ch.code
+            ch.extend(self, new_index, old_nd, {k: v[mine] for k, v in ev.items()})
 
     def same_layout(self, panel: Panel) -> bool:
         """Whether ``panel`` has exactly this state's series and grid."""
@@ -422,6 +517,9 @@ def align_store(
         if reuse and frame is not state.stores:
             regions = _series_regions(store, panel, frame)
             reuse = np.array_equal(regions, state.series_region)
+        if not reuse and frame is state.stores and state.extendable_to(panel):
+            state.extend(panel)
+            reuse = True
         if reuse:
             state.panel, state.stores = panel, frame
             state.update()

@@ -408,7 +408,58 @@ class SignalStore:
         region_split: str = "broadcast",
         share_window: int = 28,
     ) -> dict[str, np.ndarray]:
-        """Each channel aggregated as-of onto the panel's daily grid (see :func:`pullcast.signals.align`)."""
+        """Each channel aggregated as-of onto the panel's daily SKU x store grid.
+
+        The value of a channel on grid day d is what became known during day d: events are placed
+        on the calendar day of their ``arrived_at`` (``time`` + the channel's delay when absent), so
+        ``aligned[d]`` depends only on events that arrived by the end of day d (and by ``as_of``).
+
+        - ``"sum"``: the sum of the values that arrived that day; 0 on days when nothing arrived
+          (also before the channel's first event). A revision adds ``new - old`` on its own
+          arrival day; duplicates add nothing. Arrivals before the grid's first day are not shown.
+        - ``"mean"`` / ``"last"``: on a day with arrivals, the mean of the values that arrived, or
+          the value with the latest event ``time`` among them; carried forward to later days until
+          a newer value arrives, never backward; NaN before the first arrival (values that arrived
+          before the grid starts carry into it). A revision sets the level from its arrival day.
+
+        SKU-level events feed every store series of the SKU, store-level events their
+        (sku, store) series, region-level events the SKU's series at the region's stores (the
+        ``stores`` frame): each gets the full value (``"broadcast"``) or the value times the store's
+        share of the SKU's sales in the region over the ``share_window`` days ending the day before
+        d (``"sales_share"``; equal shares when those stores sold nothing). Events that reach no
+        series are counted in :attr:`unmatched`.
+
+        Parameters
+        ----------
+        panel : Panel
+            A daily panel; each output is a flat float64 array aligned with ``panel.indptr``.
+        as_of : timestamp or None, default None
+            Ignore events that arrived after it (a partial day if it falls within one); later days
+            get nothing new (levels carry, sums are 0). tz-aware values are converted to ``tz``.
+        stores : pandas.DataFrame or None, default None
+            ``store``, ``region`` frame for region-level channels; default the store's own.
+        region_split : {"broadcast", "sales_share"}, default "broadcast"
+            How a region-level value reaches the region's stores.
+        share_window : int, default 28
+            Days of trailing sales behind the ``"sales_share"`` weights.
+
+        Returns
+        -------
+        dict of str to ndarray
+            One read-only flat array per channel. The arrays are views of a cached
+            :class:`~pullcast.signals.AlignedState` that later calls update in place (cost
+            proportional to the events appended since, not to the history): copy them to keep a
+            snapshot. A panel that extends the cached one by days at the end (same series) is
+            extended in place too; other panels rebuild the state from the event log.
+
+        Raises
+        ------
+        ConfigError
+            Unknown ``region_split``, bad ``share_window`` or ``as_of``, or a region-level channel
+            without a stores frame.
+        FrequencyError
+            The panel is not daily.
+        """
         from pullcast.signals.align import align_store
 
         return align_store(
