@@ -61,16 +61,16 @@ def make_events(n: int, n_skus: int, day_lo: int, day_hi: int, rng: np.random.Ge
     )
 
 
-def make_panel(n_skus: int, rng: np.random.Generator) -> object:
+def make_panel(n_skus: int, rng: np.random.Generator, n_days: int = N_DAYS) -> object:
     from pullcast import Panel
 
     n_series = n_skus * N_STORES
     sales = pd.DataFrame(
         {
-            "sku": np.repeat(np.arange(n_skus), N_STORES * N_DAYS),
-            "store": np.tile(np.repeat(np.arange(N_STORES), N_DAYS), n_skus),
-            "date": np.tile(pd.date_range(START, periods=N_DAYS).values, n_series),
-            "units": rng.poisson(2.0, n_series * N_DAYS).astype(np.float32),
+            "sku": np.repeat(np.arange(n_skus), N_STORES * n_days),
+            "store": np.tile(np.repeat(np.arange(N_STORES), n_days), n_skus),
+            "date": np.tile(pd.date_range(START, periods=n_days).values, n_series),
+            "units": rng.poisson(2.0, n_series * n_days).astype(np.float32),
         }
     )
     return Panel.from_frame(sales)
@@ -136,6 +136,14 @@ def main(argv: list[str]) -> int:
     store.aligned(panel, region_split="sales_share")  # type: ignore[arg-type]
     t_share_update = time.perf_counter() - t0
 
+    # the next day: the panel grows by one day and that day's events arrive
+    longer = make_panel(n_skus, np.random.default_rng(1), N_DAYS + 1)
+    next_day = make_events(per_day, n_skus, N_DAYS, N_DAYS + 1, rng)
+    t0 = time.perf_counter()
+    store.append(next_day)
+    store.aligned(longer)  # type: ignore[arg-type]
+    t_extend = time.perf_counter() - t0
+
     rows = [
         {
             "step": f"ingest {n_events:,} events",
@@ -187,6 +195,13 @@ def main(argv: list[str]) -> int:
             "vs_pandas_groupby": t_share_update / t_pandas,
         },
         {
+            "step": "next day: panel + 1 day, append its events, re-align (state extended in place)",
+            "seconds": t_extend,
+            "events_per_s": per_day / t_extend,
+            "target": "",
+            "vs_pandas_groupby": t_extend / t_pandas,
+        },
+        {
             "step": "reference: pandas groupby-sum of the events",
             "seconds": t_pandas,
             "events_per_s": n_events / t_pandas,
@@ -209,6 +224,7 @@ def main(argv: list[str]) -> int:
             "ingest_events_per_s": n_events / t_ingest,
             "full_alignment_s": t_full,
             "one_day_update_s": update,
+            "extend_one_day_s": t_extend,
             "rows": rows,
         },
     )
