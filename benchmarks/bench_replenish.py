@@ -448,7 +448,7 @@ def main(argv: list[str]) -> int:
     for line in summary:
         print(line)
     write_results(
-        "replenish",
+        "replenish_quick" if args.quick else "replenish",
         {
             "quick": args.quick,
             "speed": speed,
