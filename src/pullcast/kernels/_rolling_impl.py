@@ -355,14 +355,15 @@ def _seasonal_mean(x: np.ndarray, out: np.ndarray, season: int, w: int, minp: in
 def _rolling_one(
     x: np.ndarray,
     out: np.ndarray,
-    w: int,
-    minp: int,
-    season: int,
+    params: np.ndarray,
     op: int,
     comp: bool,
     buf: np.ndarray,
     recip: np.ndarray,
 ) -> None:
+    """One series; ``params`` is ``[window, min_periods, season, lag, scratch length]``."""
+    w = params[0]
+    minp = params[1]
     if op == _SUM or op == _MEAN:
         if not _sum_dense(x, out, w, minp, op == _MEAN, comp, buf):
             _sum_nan(x, out, w, minp, op == _MEAN, comp, recip)
@@ -370,7 +371,7 @@ def _rolling_one(
         if not _std_dense(x, out, w, minp):
             _std_nan(x, out, w, minp)
     else:
-        _seasonal_mean(x, out, season, w, minp)
+        _seasonal_mean(x, out, params[2], w, minp)
 
 
 @jit_parallel
@@ -384,11 +385,9 @@ def _rolling_driver(
     comp: bool,
 ) -> None:
     w = params[0]
-    minp = params[1]
-    season = params[2]
     shift = params[3]
     # positions before the lag see an all-NaN window: NaN, or 0 for a sum with min_periods=0 (pandas)
-    empty = 0.0 if op == _SUM and minp == 0 else np.nan
+    empty = 0.0 if op == _SUM and params[1] == 0 else np.nan
     scratch = params[4]
     for c in prange(bounds.size - 1):
         buf = np.empty(scratch, dtype=np.float64)
@@ -402,7 +401,7 @@ def _rolling_driver(
             m = min(shift, b - a)
             for t in range(a, a + m):
                 out[t] = empty
-            _rolling_one(x[a : b - m], out[a + m : b], w, minp, season, op, comp, buf, recip)
+            _rolling_one(x[a : b - m], out[a + m : b], params, op, comp, buf, recip)
 
 
 @jit

@@ -185,15 +185,16 @@ def _ratio(x: np.ndarray, y: np.ndarray, out: np.ndarray, w: int) -> None:
 
 
 @jit
-def _signal_one(x: np.ndarray, y: np.ndarray, out: np.ndarray, op: int, i1: int, i2: int, f: float) -> None:
+def _signal_one(x: np.ndarray, y: np.ndarray, out: np.ndarray, op: int, ip: np.ndarray, f: float) -> None:
+    """One series; ``ip`` holds the integer arguments (two windows), ``f`` the decay factor."""
     if op == _DECAY:
         _decay(x, out, f)
     elif op == _MOMENTUM:
-        _momentum(x, out, i1, i2)
+        _momentum(x, out, ip[0], ip[1])
     elif op == _ZSCORE:
-        _zscore(x, out, i1, i2)
+        _zscore(x, out, ip[0], ip[1])
     else:
-        _ratio(x, y, out, i1)
+        _ratio(x, y, out, ip[0])
 
 
 @jit_parallel
@@ -204,30 +205,22 @@ def _signal_driver(
     indptr: np.ndarray,
     bounds: np.ndarray,
     op: int,
-    i1: int,
-    i2: int,
+    ip: np.ndarray,
     f: float,
 ) -> None:
     for c in prange(bounds.size - 1):
         for i in range(bounds[c], bounds[c + 1]):
             a = indptr[i]
             b = indptr[i + 1]
-            _signal_one(x[a:b], y[a:b], out[a:b], op, i1, i2, f)
+            _signal_one(x[a:b], y[a:b], out[a:b], op, ip, f)
 
 
 @jit
 def _signal_last(
-    x: np.ndarray,
-    y: np.ndarray,
-    indptr: np.ndarray,
-    out: np.ndarray,
-    op: int,
-    i1: int,
-    i2: int,
-    f: float,
-    tail: int,
+    x: np.ndarray, y: np.ndarray, indptr: np.ndarray, out: np.ndarray, op: int, ip: np.ndarray, f: float
 ) -> None:
-    """Run the kernel over the last ``tail`` values of each series only and keep its last value."""
+    """Run the kernel over the last ``ip[2]`` values of each series only and keep its last value."""
+    tail = ip[2]
     buf = np.empty(tail, dtype=np.float64)
     for i in range(indptr.size - 1):
         b = indptr[i + 1]
@@ -235,7 +228,7 @@ def _signal_last(
         if b == a:
             out[i] = np.nan
             continue
-        _signal_one(x[a:b], y[a:b], buf[: b - a], op, i1, i2, f)
+        _signal_one(x[a:b], y[a:b], buf[: b - a], op, ip, f)
         out[i] = buf[b - a - 1]
 
 

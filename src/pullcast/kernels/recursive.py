@@ -388,22 +388,70 @@ def ewm_mean(data: np.ndarray, indptr: np.ndarray, alpha: float) -> np.ndarray:
     return _transform(data, indptr, _EWM, _alpha(alpha))
 
 
-_STATE_DOC = """
+def expanding_mean_state(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """State of :func:`expanding_mean` after each series' last value (count, sum, compensation).
+
     Parameters
     ----------
     data : ndarray of float32 or float64
         Flat values of all series.
     indptr : ndarray of int64
-        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.{alpha}
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
 
     Returns
     -------
     ndarray of float64, shape (n_series, 3)
         The recursion state of each series after its last value, to pass as ``state`` to
-        :func:`{name}_update` once one more value has been appended to each series.
-"""
+        :func:`expanding_mean_update` once one more value has been appended to each series.
+    """
+    return _state(data, indptr, _EXP_MEAN, 0.0)
 
-_UPDATE_DOC = """
+
+def expanding_std_state(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """State of :func:`expanding_std` after each series' last value (count, mean, sum of squared deviations).
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series.
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_series, 3)
+        The recursion state of each series after its last value, to pass as ``state`` to
+        :func:`expanding_std_update` once one more value has been appended to each series.
+    """
+    return _state(data, indptr, _EXP_STD, 0.0)
+
+
+def ewm_mean_state(data: np.ndarray, indptr: np.ndarray, alpha: float) -> np.ndarray:
+    """State of :func:`ewm_mean` after each series' last value (mean, weight of the mean, unused).
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series.
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    alpha : float
+        Smoothing factor in ``(0, 1]``.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_series, 3)
+        The recursion state of each series after its last value, to pass as ``state`` to
+        :func:`ewm_mean_update` once one more value has been appended to each series.
+    """
+    return _state(data, indptr, _EWM, _alpha(alpha))
+
+
+def expanding_mean_update(
+    data: np.ndarray, indptr: np.ndarray, state: np.ndarray | None = None
+) -> np.ndarray:
+    """The value of :func:`expanding_mean` at the last position of each series.
+
     Without ``state`` the whole series is read (exact, O(length)); with ``state`` only the newest
     value of each series is read (O(1) per series) and ``state`` is advanced past it in place.
 
@@ -412,62 +460,87 @@ _UPDATE_DOC = """
     data : ndarray of float32 or float64
         Flat values of all series, the newest value of each series last.
     indptr : ndarray of int64
-        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.{alpha}
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
     state : ndarray of float64, shape (n_series, 3), default None
-        The state after all but the newest value of each series, from :func:`{name}_state` or the
+        The state after all but the newest value of each series, from :func:`expanding_mean_state` or the
         previous call of this function. Modified in place.
 
     Returns
     -------
     ndarray
-        The value of :func:`{name}` at the last position of each series (NaN for empty series),
+        The value of :func:`expanding_mean` at the last position of each series (NaN for empty series),
         dtype of ``data``.
-"""
 
-_ALPHA_DOC = """
-    alpha : float
-        Smoothing factor in ``(0, 1]``."""
-
-
-def expanding_mean_state(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
-    """State of :func:`expanding_mean` after each series' last value (count, sum, compensation)."""
-    return _state(data, indptr, _EXP_MEAN, 0.0)
-
-
-def expanding_std_state(data: np.ndarray, indptr: np.ndarray) -> np.ndarray:
-    """State of :func:`expanding_std` after each series' last value (count, mean, sum of squares)."""
-    return _state(data, indptr, _EXP_STD, 0.0)
-
-
-def ewm_mean_state(data: np.ndarray, indptr: np.ndarray, alpha: float) -> np.ndarray:
-    """State of :func:`ewm_mean` after each series' last value (mean, weight of the mean, unused)."""
-    return _state(data, indptr, _EWM, _alpha(alpha))
-
-
-def expanding_mean_update(
-    data: np.ndarray, indptr: np.ndarray, state: np.ndarray | None = None
-) -> np.ndarray:
-    """The value of :func:`expanding_mean` at the last position of each series."""
+    Raises
+    ------
+    pullcast.errors.ConfigError
+        If ``state`` does not have the shape and dtype above,
+        or the arrays are not grouped arrays.
+    """
     return _last(data, indptr, _EXP_MEAN, 0.0, state, "expanding_mean")
 
 
 def expanding_std_update(data: np.ndarray, indptr: np.ndarray, state: np.ndarray | None = None) -> np.ndarray:
-    """The value of :func:`expanding_std` at the last position of each series."""
+    """The value of :func:`expanding_std` at the last position of each series.
+
+    Without ``state`` the whole series is read (exact, O(length)); with ``state`` only the newest
+    value of each series is read (O(1) per series) and ``state`` is advanced past it in place.
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series, the newest value of each series last.
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    state : ndarray of float64, shape (n_series, 3), default None
+        The state after all but the newest value of each series, from :func:`expanding_std_state` or the
+        previous call of this function. Modified in place.
+
+    Returns
+    -------
+    ndarray
+        The value of :func:`expanding_std` at the last position of each series (NaN for empty series),
+        dtype of ``data``.
+
+    Raises
+    ------
+    pullcast.errors.ConfigError
+        If ``state`` does not have the shape and dtype above,
+        or the arrays are not grouped arrays.
+    """
     return _last(data, indptr, _EXP_STD, 0.0, state, "expanding_std")
 
 
 def ewm_mean_update(
     data: np.ndarray, indptr: np.ndarray, alpha: float, state: np.ndarray | None = None
 ) -> np.ndarray:
-    """The value of :func:`ewm_mean` at the last position of each series."""
+    """The value of :func:`ewm_mean` at the last position of each series.
+
+    Without ``state`` the whole series is read (exact, O(length)); with ``state`` only the newest
+    value of each series is read (O(1) per series) and ``state`` is advanced past it in place.
+
+    Parameters
+    ----------
+    data : ndarray of float32 or float64
+        Flat values of all series, the newest value of each series last.
+    indptr : ndarray of int64
+        Series boundaries: series ``i`` is ``data[indptr[i]:indptr[i + 1]]``.
+    alpha : float
+        Smoothing factor in ``(0, 1]``.
+    state : ndarray of float64, shape (n_series, 3), default None
+        The state after all but the newest value of each series, from :func:`ewm_mean_state` or the
+        previous call of this function. Modified in place.
+
+    Returns
+    -------
+    ndarray
+        The value of :func:`ewm_mean` at the last position of each series (NaN for empty series),
+        dtype of ``data``.
+
+    Raises
+    ------
+    pullcast.errors.ConfigError
+        If ``state`` does not have the shape and dtype above, if ``alpha`` is outside ``(0, 1]``,
+        or the arrays are not grouped arrays.
+    """
     return _last(data, indptr, _EWM, _alpha(alpha), state, "ewm_mean")
-
-
-for _name, _f, _g, _a in (
-    ("expanding_mean", expanding_mean_state, expanding_mean_update, ""),
-    ("expanding_std", expanding_std_state, expanding_std_update, ""),
-    ("ewm_mean", ewm_mean_state, ewm_mean_update, _ALPHA_DOC),
-):
-    _f.__doc__ = (_f.__doc__ or "") + "\n" + _STATE_DOC.format(name=_name, alpha=_a)
-    _g.__doc__ = (_g.__doc__ or "") + "\n" + _UPDATE_DOC.format(name=_name, alpha=_a)
-del _name, _f, _g, _a

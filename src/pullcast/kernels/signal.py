@@ -63,18 +63,20 @@ def _prepare(data: object, indptr: object) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _transform(
-    x: np.ndarray, y: np.ndarray, ip: np.ndarray, op: int, i1: int, i2: int, f: float
+    x: np.ndarray, y: np.ndarray, indptr: np.ndarray, op: int, i1: int, i2: int, f: float
 ) -> np.ndarray:
     out = np.empty_like(x)
-    _signal_driver(x, y, out, ip, chunk_bounds(ip), op, i1, i2, f)
+    ints = np.array([i1, i2, 0], dtype=np.int64)
+    _signal_driver(x, y, out, indptr, chunk_bounds(indptr), op, ints, f)
     return out
 
 
 def _last(
-    x: np.ndarray, y: np.ndarray, ip: np.ndarray, op: int, params: tuple[int, int, float], tail: int
+    x: np.ndarray, y: np.ndarray, indptr: np.ndarray, op: int, params: tuple[int, int, float], tail: int
 ) -> np.ndarray:
-    out = np.empty(ip.size - 1, dtype=x.dtype)
-    _signal_last(x, y, ip, out, op, params[0], params[1], params[2], tail)
+    out = np.empty(indptr.size - 1, dtype=x.dtype)
+    ints = np.array([params[0], params[1], tail], dtype=np.int64)
+    _signal_last(x, y, indptr, out, op, ints, params[2])
     return out
 
 
