@@ -24,7 +24,9 @@ def _section(title: str) -> None:
     print(f"\n=== {title} ===")
 
 
-def run_demo(out_dir: str | Path = "pullcast-demo", *, quick: bool = False, verbose: bool = True) -> dict[str, object]:
+def run_demo(
+    out_dir: str | Path = "pullcast-demo", *, quick: bool = False, verbose: bool = True
+) -> dict[str, object]:
     """Run the demo and return its tables (also written to ``out_dir`` as CSV).
 
     Parameters
@@ -46,8 +48,10 @@ def run_demo(out_dir: str | Path = "pullcast-demo", *, quick: bool = False, verb
     known = events[pd.to_datetime(events["arrived_at"]) <= last - offset]
     pd.set_option("display.width", 140)
     _section(f"data: {sales['sku'].nunique()} SKUs x {sales['store'].nunique()} stores, {n_days} days")
-    print(f"{len(sales):,} sales rows, {len(events):,} signal events in channels "
-          f"{sorted(events['channel'].unique())}")
+    print(
+        f"{len(sales):,} sales rows, {len(events):,} signal events in channels "
+        f"{sorted(events['channel'].unique())}"
+    )
 
     template = Forecaster(horizon=horizon, verbose=verbose, max_rows=300_000)
     cv_sig = backtest(template, history, signals=known, stores=stores, n_windows=2, step=horizon)
@@ -59,7 +63,9 @@ def run_demo(out_dir: str | Path = "pullcast-demo", *, quick: bool = False, verb
     _section("backtest (2 windows, stockout days excluded)")
     print(scores.to_string(index=False))
 
-    f = Forecaster(horizon=horizon, verbose=verbose, max_rows=300_000).fit(history, signals=known, stores=stores)
+    f = Forecaster(horizon=horizon, verbose=verbose, max_rows=300_000).fit(
+        history, signals=known, stores=stores
+    )
     _section("signal report (held-out forecast value added per channel)")
     print(f.signal_report_.to_string(index=False))
     fc = f.predict(future)
@@ -68,13 +74,23 @@ def run_demo(out_dir: str | Path = "pullcast-demo", *, quick: bool = False, verb
 
     paths = f.sample_paths(n=500, seed=0)
     inventory = history[history["date"] == history["date"].max()][["sku", "store", "on_hand"]]
-    orders = propose_orders(SamplePaths(f.ids_, paths, pd.DatetimeIndex(fc["date"].unique()[:horizon])), inventory)
+    orders = propose_orders(
+        SamplePaths(f.forecast_ids_, paths, pd.DatetimeIndex(fc["date"].unique()[:horizon])), inventory
+    )
     _section("order proposals (first rows)")
     print(orders.head(8).to_string(index=False))
     _section("summary")
-    print(f"{int((orders['order_qty'] > 0).sum())} of {len(orders)} SKU-stores get an order; "
-          f"{orders['order_qty'].sum():,.0f} units in total. Tables written to {out.resolve()}")
-    tables = {"backtest": cv, "scores": scores, "signal_report": f.signal_report_, "forecast": fc, "orders": orders}
+    print(
+        f"{int((orders['order_qty'] > 0).sum())} of {len(orders)} SKU-stores get an order; "
+        f"{orders['order_qty'].sum():,.0f} units in total. Tables written to {out.resolve()}"
+    )
+    tables = {
+        "backtest": cv,
+        "scores": scores,
+        "signal_report": f.signal_report_,
+        "forecast": fc,
+        "orders": orders,
+    }
     for name, table in tables.items():
         table.to_csv(out / f"{name}.csv", index=False)
     return dict(tables)

@@ -157,10 +157,9 @@ def target_features(
                 out[f"cal_{col}"] = rows[col].to_numpy(dtype=np.float32, na_value=np.nan)
             else:
                 cats = sorted(str(v) for v in src.dropna().unique())
-                values = rows[col].astype(object).where(rows[col].notna(), None)
-                out[f"cal_{col}"] = pd.Categorical(
-                    [None if v is None else str(v) for v in values], categories=cats
-                )
+                codes = pd.Index(cats).get_indexer(rows[col].astype(str))
+                codes[rows[col].isna().to_numpy()] = -1
+                out[f"cal_{col}"] = pd.Categorical.from_codes(codes, categories=cats)
     for name, values in covariates.items():
         out[name] = np.asarray(values, dtype=np.float32)
         if name == "price" and price_mean is not None:

@@ -36,7 +36,7 @@ class StaticBlock:
     def features(self, series: np.ndarray) -> dict[str, pd.Categorical]:
         out = {}
         for col, cats in self.categories.items():
-            codes = pd.Categorical(self.frame[col].astype(str), categories=cats).codes
+            codes = pd.Index(cats).get_indexer(self.frame[col].astype(str))  # -1 (missing) if unseen
             out[f"static_{col}"] = pd.Categorical.from_codes(codes[series], categories=cats)
         return out
 

@@ -29,12 +29,14 @@ def append_sales(
     covariates: tuple[str, ...],
     keep: int,
     freq: str,
+    fill_missing: str = "zero",
 ) -> tuple[History, pd.DataFrame, Panel]:
     """Append new sales days (canonical column names); return the state, its ids and the new rows' panel.
 
     New days must come after each series' last known day; a gap is filled with zero sales. Series not
     seen before are added at the end (their forecasts are cold starts). The state keeps the last
-    ``keep`` periods of each series.
+    ``keep`` periods of each series. ``fill_missing="nan"`` accepts NaN units (demand not observed, as
+    for cold starts).
 
     Raises
     ------
@@ -46,7 +48,7 @@ def append_sales(
     missing = [c for c in covariates if c not in new.columns]
     if missing:
         raise ColumnError(f"new sales rows lack the covariate column(s) {missing} the model was fit with")
-    panel = Panel.from_frame(new, freq=freq, dtype=np.float64)
+    panel = Panel.from_frame(new, freq=freq, dtype=np.float64, fill_missing=fill_missing)  # type: ignore[arg-type]
     key = ids.assign(_old=np.arange(len(ids)))
     found = panel.ids.merge(key, on=["sku", "store"], how="left")["_old"].to_numpy()
     is_new = np.isnan(found)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["TrainResult", "discover_leads", "is_baseline", "signal_store", "train"]
 
 _VALID_ORIGINS = 7
+_GATE_ROWS = 200_000  # the signal gate compares models trained on at most this many rows
 _LEAD_P_VALUE = 0.01
 
 
@@ -132,12 +133,13 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
     base_cols = [c for c in all_cols if not c.startswith("sig_")]
     kept = list(hist.signals)
     if hist.signals and f.signal_gate is not None:
-        _, mu0 = _fit_eval(model, base_cols, tr, va)
+        gate_tr = _subsample(tr, _GATE_ROWS, rng)
+        _, mu0 = _fit_eval(model, base_cols, gate_tr, va)
         w0 = _wape(va[1], mu0)
         rows, kept = [], []
         for channel in hist.signals:
             cols = base_cols + [c for c in all_cols if c.startswith(f"sig_{channel}_")]
-            _, mu_c = _fit_eval(model, cols, tr, va)
+            _, mu_c = _fit_eval(model, cols, gate_tr, va)
             w_c = _wape(va[1], mu_c)
             fva = 1.0 - w_c / w0 if w0 > 0 else 0.0
             keep = fva >= float(f.signal_gate)
@@ -203,6 +205,15 @@ def _train_baseline(
     )
     final = clone(model).fit(hist.y, hist.indptr)
     return TrainResult(design, final, dist, _empty_report(), [])
+
+
+def _subsample(
+    data: tuple[pd.DataFrame, np.ndarray], n: int, rng: np.random.Generator
+) -> tuple[pd.DataFrame, np.ndarray]:
+    if len(data[1]) <= n:
+        return data
+    pick = np.sort(rng.choice(len(data[1]), n, replace=False))
+    return data[0].iloc[pick], data[1][pick]
 
 
 def _central_coverage(qs: tuple[float, ...]) -> float | None:

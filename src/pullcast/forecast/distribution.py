@@ -153,9 +153,17 @@ class NBDistribution:
     rho: float
     scale: float
 
+    def alpha_of(self, series: np.ndarray) -> np.ndarray:
+        """Dispersion of each series; series added after fitting (cold starts) get the median."""
+        series = np.asarray(series)
+        known = series < self.alpha.size
+        out = np.full(series.shape, float(np.median(self.alpha)))
+        out[known] = self.alpha[series[known]]
+        return out
+
     def quantiles(self, mu: np.ndarray, series: np.ndarray, levels: tuple[float, ...]) -> np.ndarray:
         """Quantiles (rows x levels) of rows with means ``mu`` belonging to ``series``."""
-        return nb_inverse(mu, self.alpha[series], np.asarray(levels, dtype=np.float64))
+        return nb_inverse(mu, self.alpha_of(series), np.asarray(levels, dtype=np.float64))
 
     def sample_paths(self, mu: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
         """Paths (n_series, n, horizon) with NB marginals and AR(1) normal-copula dependence."""
@@ -168,7 +176,7 @@ class NBDistribution:
         u = stats.norm.cdf(z)
         # rows = (series, horizon); levels = the n draws
         u_rows = np.ascontiguousarray(u.transpose(0, 2, 1).reshape(n_series * horizon, n))
-        alpha_rows = np.repeat(self.alpha, horizon)
+        alpha_rows = np.repeat(self.alpha_of(np.arange(n_series)), horizon)
         draws = nb_inverse(mu.reshape(-1), alpha_rows, u_rows)
         return draws.reshape(n_series, horizon, n).transpose(0, 2, 1).astype(np.float32)
 

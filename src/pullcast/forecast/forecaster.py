@@ -155,7 +155,10 @@ class Forecaster(Estimator):
         ----------
         future : pandas.DataFrame or None, default None
             sku, store, date and the known-ahead covariate columns the model was fit with, for every
-            forecast date (required when the model has covariates).
+            forecast date (required when the model has covariates). Rows for (sku, store) pairs the model
+            has never seen are cold starts: they are forecast from their attribute columns (e.g.
+            ``category``), their pull signals and the launch behaviour learnt from other series, starting
+            the day after the latest known date.
 
         Returns
         -------
@@ -164,12 +167,15 @@ class Forecaster(Estimator):
             sorted by sku, store, date.
         """
         check_is_fitted(self, "model_")
-        hist = self.state_
-        mean = self._predict_mean(hist, future)
+        fut = None if future is None else _inputs.canonical(future, self.columns, "future")
+        hist, ids, design = self.state_, self.ids_, self.design_
+        if fut is not None:
+            hist, ids, design = self._with_cold_starts(fut)
+        mean = self._predict_mean(hist, ids, design, fut)
         self._last_mean = mean.reshape(hist.n_series, self.horizon)
+        self.forecast_ids_ = ids
         series = np.repeat(np.arange(hist.n_series), self.horizon)
         q = self.distribution_.quantiles(mean, series, self.quantiles_)
-        ids = self.ids_
         dates = self._target_dates(hist)
         out = pd.DataFrame(
             {"sku": ids["sku"].to_numpy()[series], "store": ids["store"].to_numpy()[series], "date": dates}
@@ -183,7 +189,41 @@ class Forecaster(Estimator):
         last = hist.grid[hist.grid_pos(hist.last_positions())]
         return _inputs.horizon_dates(pd.DatetimeIndex(last), self.horizon, self.freq)
 
-    def _predict_mean(self, hist: History, future: pd.DataFrame | None) -> np.ndarray:
+    def _with_cold_starts(self, fut: pd.DataFrame) -> tuple[History, pd.DataFrame, Design]:
+        """State, ids and design extended by the (sku, store) pairs of ``fut`` that have no history."""
+        missing = [c for c in ("sku", "store") if c not in fut.columns]
+        if missing:
+            raise DataError(f"future frame is missing column(s) {missing}")
+        pairs = fut[["sku", "store"]].drop_duplicates()
+        known = pairs.merge(self.ids_.assign(_k=1), on=["sku", "store"], how="left")["_k"].isna().to_numpy()
+        if not known.any():
+            return self.state_, self.ids_, self.design_
+        if _training.is_baseline(self.model_):
+            raise ConfigError(f"model {self.model!r} cannot forecast series without history (cold starts)")
+        new_pairs = pairs[known]
+        origin = self.state_.grid[-1]
+        rows = fut.merge(new_pairs, on=["sku", "store"]).sort_values("date").drop_duplicates(["sku", "store"])
+        rows = rows.assign(date=origin, units=np.nan)
+        keep = self.design_.spec.history + self.horizon
+        state, ids, panel = _state.append_sales(
+            self.state_,
+            self.ids_,
+            rows,
+            covariates=self.covariates_,
+            keep=keep,
+            freq=self.freq,
+            fill_missing="nan",
+        )
+        if self.signal_store_ is not None:
+            aligned = self._aligned(
+                self.signal_store_, _state.tail_panel(state, ids, self.freq), self.stores_
+            )
+            state = replace(state, signals={k: aligned[k] for k in state.signals})
+        return state, ids, replace(self.design_, static=self._static_for(ids, panel))
+
+    def _predict_mean(
+        self, hist: History, ids: pd.DataFrame, design: Design, fut: pd.DataFrame | None
+    ) -> np.ndarray:
         n, horizon = hist.n_series, self.horizon
         series = np.repeat(np.arange(n), horizon)
         p = hist.last_positions()[series]
@@ -191,12 +231,9 @@ class Forecaster(Estimator):
         dates = self._target_dates(hist)
         if _training.is_baseline(self.model_):
             return np.asarray(self.model_.predict(horizon), dtype=np.float64).reshape(-1)
-        fut = None if future is None else _inputs.canonical(future, self.columns, "future")
-        cov = _inputs.future_covariates(fut, self.ids_, dates, series, self.covariates_)
-        rolling = self.design_.rolling(hist, last=True)
-        X = self.design_.matrix(
-            hist, p, h, rolling=rolling, rolling_at=series, target_dates=dates, target_cov=cov
-        )
+        cov = _inputs.future_covariates(fut, ids, dates, series, self.covariates_)
+        rolling = design.rolling(hist, last=True)
+        X = design.matrix(hist, p, h, rolling=rolling, rolling_at=series, target_dates=dates, target_cov=cov)
         return self.model_.predict(X[self.feature_names_])
 
     def sample_paths(self, n: int = 1000, seed: int = 0) -> np.ndarray:
@@ -211,7 +248,8 @@ class Forecaster(Estimator):
         Returns
         -------
         ndarray of float32, shape (n_series, n, horizon)
-            Series in the order of :attr:`ids_` (sorted by sku, store). Calls :meth:`predict` first if it
+            Series in the order of :attr:`forecast_ids_` (the series of the last :meth:`predict`: :attr:`ids_`
+            sorted by sku, store, then any cold starts). Calls :meth:`predict` first if it
             has not run since the last fit (models with covariates need ``predict(future)`` first).
         """
         check_is_fitted(self, "model_")
@@ -320,18 +358,19 @@ class Forecaster(Estimator):
             )
         return {c: aligned[c] for c in channels}
 
+    def _static_for(self, ids: pd.DataFrame, panel: Panel | None) -> StaticBlock:
+        """The static block over ``ids``: known series keep their attributes, new ones take ``panel``'s."""
+        static = self.design_.static
+        old = static.frame
+        if len(ids) == len(old) and ids[["sku", "store"]].equals(old[["sku", "store"]]):
+            return static
+        frames = [old] if panel is None else [old, _inputs.static_frame(panel, self.design_.spec.static)]
+        pool = pd.concat(frames).drop_duplicates(["sku", "store"], keep="first")
+        merged = ids.merge(pool, on=["sku", "store"], how="left")
+        return static.for_frame(merged[[c for c in old.columns]])
+
     def _set_state(self, state: History, ids: pd.DataFrame, panel: Panel | None) -> None:
-        spec = self.design_.spec
-        if panel is not None:
-            fresh = _inputs.static_frame(panel, spec.static)
-            old = self.design_.static.frame
-            if len(ids) != len(old) or not ids[["sku", "store"]].equals(old[["sku", "store"]]):
-                merged = ids.merge(
-                    pd.concat([old, fresh]).drop_duplicates(["sku", "store"], keep="first"),
-                    on=["sku", "store"],
-                    how="left",
-                )
-                self.design_.static = self.design_.static.for_frame(merged[old.columns])
+        self.design_ = replace(self.design_, static=self._static_for(ids, panel))
         self.state_, self.ids_ = state, ids.reset_index(drop=True)
         self._last_mean = None
         if _training.is_baseline(self.model_):

@@ -150,7 +150,8 @@ def _read_meta(path: Path) -> dict[str, Any]:
     saved = str(meta.get("pullcast_version", "")).split(".")[:2]
     if saved != __version__.split(".")[:2]:
         raise IncompatibleModelError(
-            f"model saved by pullcast {meta.get('pullcast_version')}, this is {__version__}: refit or use that version"
+            f"model saved by pullcast {meta.get('pullcast_version')}, this is {__version__}: "
+            "refit, or load it with that version"
         )
     for name, digest in meta.get("checksums", {}).items():
         file = path / name

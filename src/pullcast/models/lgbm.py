@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,19 @@ from pullcast.errors import ConfigError, IncompatibleModelError
 __all__ = ["GlobalLGBM"]
 
 _OBJECTIVES = ("tweedie", "poisson", "regression", "regression_l1", "huber")
+
+
+def _import_lightgbm() -> Any:
+    """Import LightGBM with OpenMP threads that sleep rather than spin while waiting.
+
+    Spinning OpenMP threads make training several times slower when other processes share the cores
+    (measured here: 56 s instead of 6.5 s for 100 rounds on 2 busy cores). The variable is only set
+    when the user has not chosen a policy, and only matters before the OpenMP runtime starts.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import lightgbm
+
+    return lightgbm
 
 
 class GlobalLGBM(Estimator):
@@ -82,7 +96,7 @@ class GlobalLGBM(Estimator):
         early_stopping_rounds: int = 30,
     ) -> GlobalLGBM:
         """Train on ``X, y``; with ``valid``, stop early on the validation loss."""
-        import lightgbm as lgb
+        lgb = _import_lightgbm()
 
         params = self._lgb_params()
         train = lgb.Dataset(X, label=np.asarray(y, dtype=np.float64), free_raw_data=True)
@@ -124,7 +138,7 @@ class GlobalLGBM(Estimator):
     @classmethod
     def load(cls, path: str | Path, **params: Any) -> GlobalLGBM:
         """Read a booster saved by :meth:`save`."""
-        import lightgbm as lgb
+        lgb = _import_lightgbm()
 
         try:
             booster = lgb.Booster(model_str=Path(path).read_text())

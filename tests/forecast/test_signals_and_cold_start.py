@@ -1,0 +1,79 @@
+"""Signals in the Forecaster (arrival-time honesty, the gate, update with events) and cold starts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pullcast import Forecaster
+
+FAST = {"verbose": False, "max_rows": 20_000}
+
+
+def _cut(frame: pd.DataFrame, days: int) -> pd.Timestamp:
+    return frame["date"].max() - pd.Timedelta(days=days)
+
+
+@pytest.fixture(scope="module")
+def fitted_with_signals(retail):
+    sales, events, stores = retail
+    cut = _cut(sales, 8)
+    history = sales[sales["date"] <= cut]
+    f = Forecaster(horizon=7, signal_gate=None, **FAST).fit(history, signals=events, stores=stores)
+    return f, history, events, stores, cut
+
+
+def test_events_that_arrive_after_the_origin_change_nothing(fitted_with_signals) -> None:
+    f, history, events, stores, cut = fitted_with_signals
+    future = f.predict(history.assign(date=history["date"] + pd.Timedelta(days=7)))  # planned prices
+    known = events[pd.to_datetime(events["arrived_at"]) < cut + pd.Timedelta(days=1)]
+    g = Forecaster(horizon=7, signal_gate=None, **FAST).fit(history, signals=known, stores=stores)
+    pd.testing.assert_frame_equal(
+        g.predict(history.assign(date=history["date"] + pd.Timedelta(days=7))), future
+    )
+    assert set(f.state_.signals) == {"search", "wishlist", "social", "trend"}
+
+
+def test_signal_report_lists_every_channel(retail) -> None:
+    sales, events, stores = retail
+    f = Forecaster(horizon=7, **FAST).fit(sales, signals=events, stores=stores)
+    report = f.signal_report_
+    assert sorted(report["channel"]) == ["search", "social", "trend", "wishlist"]
+    assert {"fva", "kept", "reason", "lead_days"} <= set(report.columns)
+    dropped = report.loc[~report["kept"], "channel"]
+    assert not any(c.startswith(tuple(f"sig_{d}_" for d in dropped)) for c in f.feature_names_)
+    np.testing.assert_allclose(report["fva"], 1 - report["wape_with"] / report["wape_without"])
+
+
+def test_update_with_sales_and_events_moves_the_origin(fitted_with_signals, retail) -> None:
+    f, history, events, stores, cut = fitted_with_signals
+    sales = retail[0]
+    day = sales[sales["date"] == cut + pd.Timedelta(days=1)]
+    new_events = events[
+        (pd.to_datetime(events["arrived_at"]) >= cut + pd.Timedelta(days=1))
+        & (pd.to_datetime(events["arrived_at"]) < cut + pd.Timedelta(days=2))
+    ]
+    step = f
+    step.update(sales=day, signals=new_events)
+    assert step.last_ingest_.accepted == len(new_events)
+    later = sales[(sales["date"] > cut + pd.Timedelta(days=1))]
+    fc = step.predict(later)
+    assert fc["date"].min() == cut + pd.Timedelta(days=2)
+
+
+def test_cold_start_for_a_never_seen_sku(retail) -> None:
+    sales = retail[0]
+    cut = _cut(sales, 7)
+    history, future = sales[sales["date"] <= cut], sales[sales["date"] > cut]
+    f = Forecaster(horizon=7, **FAST).fit(history)
+    newcomer = future[future["sku"] == future["sku"].iloc[0]].assign(sku="BRAND-NEW")
+    fc = f.predict(pd.concat([future, newcomer]))
+    cold = fc[fc["sku"] == "BRAND-NEW"]
+    assert len(cold) == 7 * newcomer["store"].nunique()
+    assert cold["forecast"].notna().all() and (cold["forecast"] > 0).all()
+    assert (cold["p90"] >= cold["p10"]).all()
+    # the model itself is unchanged: the next plain predict has no cold-start rows
+    assert "BRAND-NEW" not in set(f.predict(future)["sku"])
+    paths = f.sample_paths(10)
+    assert paths.shape[0] == len(f.forecast_ids_)
