@@ -79,6 +79,9 @@ class Snapshot:
     dates: np.ndarray
     frame: pd.DataFrame
     covariates_source: str
+    labels: list[tuple[Any, Any]]
+    date_text: np.ndarray
+    quantiles: dict[str, np.ndarray]
 
 
 class ForecastEngine:
@@ -106,6 +109,7 @@ class ForecastEngine:
     def _rebuild(self) -> Forecaster:
         f = Forecaster.load(self.model_dir)
         self.forecaster = f
+        self._int_labels: dict[str, bool] | None = None
         pending: list[pd.DataFrame] = []
         for batch in self.store.batches():
             if batch.kind == "signals":
@@ -146,8 +150,10 @@ class ForecastEngine:
 
     def label(self, value: Any, column: str) -> Any:
         """A SKU or store label as the model holds it (numbers stay numbers, else text)."""
-        ids = self.forecaster.ids_
-        if column in ids and pd.api.types.is_integer_dtype(ids[column]):
+        if self._int_labels is None:
+            ids = self.forecaster.ids_
+            self._int_labels = {c: bool(pd.api.types.is_integer_dtype(ids[c])) for c in ("sku", "store")}
+        if self._int_labels.get(column, False):
             try:
                 return int(value)
             except (TypeError, ValueError):
@@ -277,11 +283,17 @@ class ForecastEngine:
         n, horizon = len(ids), int(f.horizon)
         if len(frame) != n * horizon:
             raise DataError(f"forecast has {len(frame)} rows, expected {n} series x {horizon} days")
-        keys = zip(ids["sku"], ids["store"], strict=True)
+        keys = list(zip(ids["sku"].tolist(), ids["store"].tolist(), strict=True))
+        qcols = [c for c in frame.columns if c.startswith("p") and c[1:].replace(".", "", 1).isdigit()]
         return Snapshot(
             version=self.version,
             ids=ids,
             index={k: i for i, k in enumerate(keys)},
+            labels=keys,
+            date_text=np.asarray(pd.DatetimeIndex(frame["date"]).strftime("%Y-%m-%d"), dtype=object).reshape(
+                n, horizon
+            ),
+            quantiles={c: frame[c].to_numpy(dtype=np.float64).reshape(n, horizon) for c in qcols},
             mean=frame["forecast"].to_numpy(dtype=np.float64).reshape(n, horizon),
             dates=frame["date"].to_numpy().reshape(n, horizon),
             frame=frame,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,14 @@ def _num(value: Any) -> float | None:
     """A JSON number, or null for NaN/inf (JSON has no NaN)."""
     x = float(value)
     return x if np.isfinite(x) else None
+
+
+def _clean(values: np.ndarray) -> list[float | None]:
+    """Floats as a list, NaN/inf as None (JSON has no NaN)."""
+    out: list[float | None] = np.asarray(values, dtype=np.float64).tolist()
+    if not np.isfinite(values).all():
+        out = [x if x is not None and math.isfinite(x) else None for x in out]
+    return out
 
 
 def _py(value: Any) -> Any:
@@ -268,27 +277,25 @@ def forecast(body: ForecastRequest, request: Request) -> Any:
         rows = np.arange(len(snap.ids))
     else:
         rows = _rows(snap, _keys(engine, body.series), "series")
-    H = snap.mean.shape[1]
-    flat = (rows[:, None] * H + np.arange(horizon)[None, :]).reshape(-1)
+    flat = (rows[:, None] * snap.mean.shape[1] + np.arange(horizon)[None, :]).reshape(-1)
     mean = snap.mean.reshape(-1)[flat]
     names = [quantile_name(q) for q in levels]
-    if all(n in snap.frame.columns for n in names):
-        qv = np.column_stack([snap.frame[n].to_numpy(dtype=np.float64)[flat] for n in names])
+    if all(n in snap.quantiles for n in names):
+        qv = [snap.quantiles[n].reshape(-1)[flat] for n in names]
     else:
-        series = np.repeat(rows, horizon)
-        qv = f.distribution_.quantiles(mean, series, tuple(levels))
-    skus = snap.ids["sku"].to_numpy()[np.repeat(rows, horizon)]
-    stores = snap.ids["store"].to_numpy()[np.repeat(rows, horizon)]
-    dates = pd.DatetimeIndex(snap.dates.reshape(-1)[flat]).strftime("%Y-%m-%d")
+        q = f.distribution_.quantiles(mean, np.repeat(rows, horizon), tuple(levels))
+        qv = [q[:, j] for j in range(len(names))]
+    labels = [snap.labels[i] for i in np.repeat(rows, horizon).tolist()]
+    dates = snap.date_text.reshape(-1)[flat].tolist()
     out = [
         {
-            "sku": _py(skus[k]),
-            "store": _py(stores[k]),
-            "date": dates[k],
-            "forecast": _num(mean[k]),
-            "quantiles": dict(zip(names, map(_num, qv[k]), strict=True)),
+            "sku": _py(key[0]),
+            "store": _py(key[1]),
+            "date": day,
+            "forecast": m,
+            "quantiles": dict(zip(names, qs, strict=True)),
         }
-        for k in range(flat.size)
+        for key, day, m, *qs in zip(labels, dates, _clean(mean), *map(_clean, qv), strict=True)
     ]
     content = {
         "horizon": horizon,
