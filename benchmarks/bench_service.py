@@ -132,7 +132,7 @@ async def _load(
             while time.monotonic() < stop:
                 if rng.random() >= share:
                     k = rng.choice(SIZES)
-                    name, path = f"forecast {k} series", "/v1/forecast"
+                    name, path = f"forecast {min(k, len(keys))} series", "/v1/forecast"
                     body: dict[str, Any] = {"series": rng.sample(keys, min(k, len(keys)))}
                 else:
                     name, path = "signals 20 events", "/v1/signals"
@@ -181,10 +181,10 @@ def _sequential(base: str, ids: pd.DataFrame, n: int) -> np.ndarray:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks service", description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="10 clients x 10 s, 20 SKUs x 4 stores")
+    parser.add_argument("--quick", action="store_true", help="10 clients x 10 s, 25 SKUs x 4 stores")
     parser.add_argument("--clients", type=int, default=None, help="concurrent clients (default 50; quick 10)")
     parser.add_argument("--seconds", type=float, default=None, help="load duration (default 60; quick 10)")
-    parser.add_argument("--skus", type=int, default=None, help="SKUs (default 50; quick 20)")
+    parser.add_argument("--skus", type=int, default=None, help="SKUs (default 50; quick 25)")
     parser.add_argument("--stores", type=int, default=4, help="stores (default 4)")
     parser.add_argument(
         "--ingest-share", type=float, default=0.2, help="share of signal ingests (default 0.2)"
@@ -192,7 +192,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     clients = args.clients or (10 if args.quick else 50)
     seconds = args.seconds or (10.0 if args.quick else 60.0)
-    n_skus = args.skus or (20 if args.quick else 50)
+    n_skus = args.skus or (25 if args.quick else 50)
     clients, seconds = min(clients, 200), min(seconds, 600.0)  # bounded
 
     import duckdb
