@@ -91,7 +91,7 @@ def _sum_dense(
         # two steps per iteration: one add on the dependency chain of s per two values (the
         # differences of float32 values, and their sums, are exact in float64)
         cnt = n - m
-        if cnt <= buf.size:
+        if 2 * cnt <= buf.size:
             # a NaN anywhere in x shows up in a difference: count them in the same vectorised pass
             bad = 0
             for j in range(cnt):
@@ -124,10 +124,14 @@ def _sum_dense(
 
 
 @jit
-def _sum_nan(
-    x: np.ndarray, out: np.ndarray, w: int, minp: int, mean: bool, comp: bool, recip: np.ndarray
-) -> None:
-    """Running sum/mean that skips NaN and counts the values in the window (``recip[c] = 1 / c``)."""
+def _sum_nan(x: np.ndarray, out: np.ndarray, w: int, comp: bool, table: np.ndarray, buf: np.ndarray) -> None:
+    """Running sum/mean that skips NaN and counts the values in the window.
+
+    ``table[c]`` turns a window sum over ``c`` values into the result: NaN below ``min_periods``,
+    ``1 / c`` for a mean, 1 for a sum. For float32 input the per-step differences and count changes
+    are computed in a vectorised pass into ``buf`` (when it is long enough) and the running sums,
+    exact in float64, read them back; float64 input uses compensated sums reset at empty windows.
+    """
     n = x.size
     m = min(w, n)
     s = 0.0
@@ -141,14 +145,24 @@ def _sum_nan(
         else:
             s += v if ok else 0.0
         c += ok
-        if c < minp:
-            out[t] = np.nan
-        else:
-            out[t] = (s + e) * recip[c] if mean else s + e
+        out[t] = (s + e) * table[c]
     new = x[m:]
     old = x[: n - m]
     dst = out[m:]
-    for j in range(n - m):
+    cnt = n - m
+    if not comp and 2 * cnt <= buf.size:
+        for j in range(cnt):
+            v = np.float64(new[j])
+            u = np.float64(old[j])
+            buf[j] = (v if v == v else 0.0) - (u if u == u else 0.0)
+            buf[cnt + j] = np.float64(v == v) - np.float64(u == u)
+        cf = np.float64(c)
+        for j in range(cnt):
+            s += buf[j]
+            cf += buf[cnt + j]
+            dst[j] = s * table[int(cf)]
+        return
+    for j in range(cnt):
         v = np.float64(new[j])
         u = np.float64(old[j])
         okv = v == v
@@ -163,10 +177,7 @@ def _sum_nan(
         if c == 0:
             s = 0.0
             e = 0.0
-        if c < minp:
-            dst[j] = np.nan
-        else:
-            dst[j] = (s + e) * recip[c] if mean else s + e
+        dst[j] = (s + e) * table[c]
 
 
 @jit
@@ -359,14 +370,14 @@ def _rolling_one(
     op: int,
     comp: bool,
     buf: np.ndarray,
-    recip: np.ndarray,
+    table: np.ndarray,
 ) -> None:
     """One series; ``params`` is ``[window, min_periods, season, lag, scratch length]``."""
     w = params[0]
     minp = params[1]
     if op == _SUM or op == _MEAN:
         if not _sum_dense(x, out, w, minp, op == _MEAN, comp, buf):
-            _sum_nan(x, out, w, minp, op == _MEAN, comp, recip)
+            _sum_nan(x, out, w, comp, table, buf)
     elif op == _STD:
         if not _std_dense(x, out, w, minp):
             _std_nan(x, out, w, minp)
@@ -390,18 +401,21 @@ def _rolling_driver(
     empty = 0.0 if op == _SUM and params[1] == 0 else np.nan
     scratch = params[4]
     for c in prange(bounds.size - 1):
-        buf = np.empty(scratch, dtype=np.float64)
-        recip = np.empty(w + 1, dtype=np.float64)
-        recip[0] = np.nan
-        for r in range(1, w + 1):
-            recip[r] = 1.0 / r
+        buf = np.empty(2 * scratch, dtype=np.float64)
+        # window sum over r values -> result: NaN below min_periods (and for the mean of nothing)
+        table = np.empty(w + 1, dtype=np.float64)
+        for r in range(w + 1):
+            if r < params[1] or (op != _SUM and r == 0):
+                table[r] = np.nan
+            else:
+                table[r] = 1.0 / r if op != _SUM else 1.0
         for i in range(bounds[c], bounds[c + 1]):
             a = indptr[i]
             b = indptr[i + 1]
             m = min(shift, b - a)
             for t in range(a, a + m):
                 out[t] = empty
-            _rolling_one(x[a : b - m], out[a + m : b], params, op, comp, buf, recip)
+            _rolling_one(x[a : b - m], out[a + m : b], params, op, comp, buf, table)
 
 
 @jit
