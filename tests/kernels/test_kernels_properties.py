@@ -132,6 +132,20 @@ def test_long_series_do_not_drift(dtype: type) -> None:
     assert_allclose(K.rolling_mean(x, ip, w).astype(np.float64), ref, rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_long_series_with_nan_match_pandas(dtype: type) -> None:
+    """Series longer than the scratch buffer (65,536 values) take the unbuffered NaN-aware loops."""
+    rng = np.random.default_rng(11)
+    n = 70_000
+    x = rng.poisson(3.0, n).astype(dtype)
+    x[rng.random(n) < 0.05] = np.nan
+    ip = np.array([0, n])
+    s = pd.Series(x.astype(np.float64))
+    assert_allclose(K.rolling_mean(x, ip, 7, 1), s.rolling(7, min_periods=1).mean().to_numpy(), rtol=1e-6)
+    assert_allclose(K.rolling_sum(x, ip, 7, 0), s.rolling(7, min_periods=0).sum().to_numpy(), rtol=1e-6)
+    assert_allclose(K.rolling_std(x, ip, 7, 2), s.rolling(7, min_periods=2).std().to_numpy(), rtol=1e-6)
+
+
 def test_thread_count_does_not_change_results() -> None:
     rng = np.random.default_rng(3)
     lengths = rng.integers(1, 400, size=60)
