@@ -101,12 +101,8 @@ def append_sales(
             s = where[np.repeat(np.arange(panel.n_series), panel.dates.lengths)]
             local = np.arange(fresh.size) - np.repeat(panel.indptr[:-1], panel.dates.lengths)
             out[base[s] + a[s] + gap[s] + local] = fresh
-        trim = np.ones(out.size, dtype=bool)
-        trim_idx = np.concatenate(
-            [np.arange(base[i], base[i] + drop[i]) for i in np.flatnonzero(drop)] or [[]]
-        )
-        trim[trim_idx.astype(np.int64)] = False
-        return out[trim]
+        owner = np.repeat(np.arange(n_all), total)
+        return out[np.arange(out.size) - base[owner] >= drop[owner]]
 
     units = panel.values().astype(np.float64)
     y_new = units.copy()

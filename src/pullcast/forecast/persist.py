@@ -79,16 +79,16 @@ def save(f: Forecaster, path: str | Path) -> Path:
         **_frame_to_arrays(f.ids_, "ids_"),
         **_frame_to_arrays(design.static.frame, "static_"),
     }
-    np.savez(out / "state.npz", **arrays)
+    np.savez(out / "state.npz", **arrays)  # type: ignore[arg-type]
     files.append("state.npz")
     spec = design.spec
     if spec.calendar is not None:
-        np.savez(out / "calendar.npz", **_frame_to_arrays(spec.calendar, "cal_"))
+        np.savez(out / "calendar.npz", **_frame_to_arrays(spec.calendar, "cal_"))  # type: ignore[arg-type]
         files.append("calendar.npz")
     if f.signal_store_ is not None:
         events = f.signal_store_.events()
         events = events[~events["duplicate"]].drop(columns=["duplicate", "revision"])
-        np.savez(out / "events.npz", **_frame_to_arrays(events, "ev_"))
+        np.savez(out / "events.npz", **_frame_to_arrays(events, "ev_"))  # type: ignore[arg-type]
         files.append("events.npz")
     meta = {
         "format": FORMAT_VERSION,
@@ -178,9 +178,8 @@ def load(path: str | Path) -> Forecaster:
         with np.load(root / "calendar.npz", allow_pickle=False) as npz:
             calendar = _arrays_to_frame(npz, "cal_", meta["calendar_columns"])
         calendar["date"] = pd.to_datetime(calendar["date"])
-    spec = FeatureSpec(
-        **{k: tuple(v) if isinstance(v, list) else v for k, v in spec_dict.items()}, calendar=calendar
-    )
+    spec_args: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in spec_dict.items()}
+    spec = FeatureSpec(**spec_args, calendar=calendar)
     params = dict(meta["params"])
     params["quantiles"] = tuple(params["quantiles"])
     f = Forecaster(**params, features=spec, columns=Columns(**meta["columns"]))
