@@ -194,19 +194,36 @@ def _std_value(s1: float, s2: float, c: int, run: int, minp: int) -> float:
 def _moments(x: np.ndarray, lo: int, hi: int, k: float) -> tuple[float, float, int]:
     """Sums of ``v - k`` and ``(v - k) ** 2`` over the non-NaN values of ``x[lo:hi]``, and their count.
 
-    Takes index bounds rather than a slice: building a view inside a hot loop costs more than the loop.
+    Takes index bounds rather than a slice (building a view inside a hot loop costs more than the
+    loop) and keeps two accumulators per sum (half the latency of one chain).
     """
-    s1 = 0.0
-    s2 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    b1 = 0.0
+    b2 = 0.0
     c = 0
-    for r in range(hi - lo):
-        v = np.float64(x[lo + r])
-        if v == v:
-            y = v - k
-            s1 += y
-            s2 += y * y
+    n = hi - lo
+    r = 0
+    while r + 1 < n:
+        y1 = np.float64(x[lo + r]) - k
+        y2 = np.float64(x[lo + r + 1]) - k
+        ok1 = y1 == y1
+        ok2 = y2 == y2
+        y1 = y1 if ok1 else 0.0
+        y2 = y2 if ok2 else 0.0
+        a1 += y1
+        a2 += y2
+        b1 += y1 * y1
+        b2 += y2 * y2
+        c += int(ok1) + int(ok2)
+        r += 2
+    if r < n:
+        y1 = np.float64(x[lo + r]) - k
+        if y1 == y1:
+            a1 += y1
+            b1 += y1 * y1
             c += 1
-    return s1, s2, c
+    return a1 + a2, b1 + b2, c
 
 
 @jit
@@ -298,43 +315,65 @@ def _std_dense(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> bool:
 
 
 @jit
-def _std_nan(x: np.ndarray, out: np.ndarray, w: int, minp: int) -> None:
-    """Rolling sample std that skips NaN values (re-anchored every ``w`` steps like the dense loop)."""
-    n = x.size
-    k = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    c = 0
-    run = 0
-    prev = np.nan
-    since = 0
-    for t in range(n):
-        v = np.float64(x[t])
-        if v == v:
-            if c == 0:
-                k = v
-            y = v - k
-            s1 += y
-            s2 += y * y
-            c += 1
-            run = run + 1 if v == prev else 1
-            prev = v
-        if t >= w:
-            u = np.float64(x[t - w])
-            if u == u:
-                z = u - k
-                s1 -= z
-                s2 -= z * z
-                c -= 1
+def _std_nan_step(
+    v: float, u: float, st: tuple[float, float, float, int, int, float]
+) -> tuple[float, float, float, int, int, float]:
+    """Add ``v`` and remove ``u`` (either may be NaN); state is (anchor, s1, s2, count, run, prev)."""
+    k, s1, s2, c, run, prev = st
+    if v == v:
         if c == 0:
-            s1 = 0.0
-            s2 = 0.0
-        out[t] = _std_value(s1, s2, c, run, minp)
+            k = v
+        y = v - k
+        s1 += y
+        s2 += y * y
+        c += 1
+        run = run + 1 if v == prev else 1
+        prev = v
+    if u == u:
+        z = u - k
+        s1 -= z
+        s2 -= z * z
+        c -= 1
+    if c == 0:
+        s1 = 0.0
+        s2 = 0.0
+    return k, s1, s2, c, run, prev
+
+
+@jit
+def _std_nan(x: np.ndarray, out: np.ndarray, w: int, table: np.ndarray) -> None:
+    """Rolling sample std that skips NaN values (re-anchored every ``w`` steps like the dense loop).
+
+    ``table[c]`` is ``1 / c`` and ``table[w + 1 + c]`` is ``1 / (c - 1)``, or NaN where ``c`` values
+    give no result (fewer than ``max(min_periods, 2)``). Variances are written first and their square
+    roots taken in a second, vectorised pass.
+    """
+    n = x.size
+    m = min(w, n)
+    st = (0.0, 0.0, 0.0, 0, 0, np.nan)
+    for t in range(m):
+        st = _std_nan_step(np.float64(x[t]), np.nan, st)
+        k, s1, s2, c, run, prev = st
+        inv1 = table[w + 1 + c]
+        var = (s2 - s1 * s1 * table[c]) * inv1
+        out[t] = inv1 if inv1 != inv1 else (0.0 if run >= c else max(var, 0.0))
+    new = x[m:]
+    old = x[: n - m]
+    dst = out[m:]
+    since = 0
+    for j in range(n - m):
+        st = _std_nan_step(np.float64(new[j]), np.float64(old[j]), st)
+        k, s1, s2, c, run, prev = st
+        inv1 = table[w + 1 + c]
+        var = (s2 - s1 * s1 * table[c]) * inv1
+        dst[j] = inv1 if inv1 != inv1 else (0.0 if run >= c else max(var, 0.0))
         since += 1
         if since >= w and c > 0:
             since = 0
-            k = prev
-            s1, s2, c = _moments(x, max(0, t + 1 - w), t + 1, k)
+            s1, s2, c = _moments(x, j + 1, j + 1 + w, prev)
+            st = (prev, s1, s2, c, run, prev)
+    for t in range(n):
+        out[t] = np.sqrt(out[t])
 
 
 @jit
@@ -380,7 +419,7 @@ def _rolling_one(
             _sum_nan(x, out, w, comp, table, buf)
     elif op == _STD:
         if not _std_dense(x, out, w, minp):
-            _std_nan(x, out, w, minp)
+            _std_nan(x, out, w, table)
     else:
         _seasonal_mean(x, out, params[2], w, minp)
 
@@ -403,12 +442,14 @@ def _rolling_driver(
     for c in prange(bounds.size - 1):
         buf = np.empty(2 * scratch, dtype=np.float64)
         # window sum over r values -> result: NaN below min_periods (and for the mean of nothing)
-        table = np.empty(w + 1, dtype=np.float64)
+        table = np.empty(2 * (w + 1), dtype=np.float64)
         for r in range(w + 1):
             if r < params[1] or (op != _SUM and r == 0):
                 table[r] = np.nan
             else:
                 table[r] = 1.0 / r if op != _SUM else 1.0
+            # for the std: 1 / (c - 1), NaN where c values give no result
+            table[w + 1 + r] = np.nan if r < params[1] or r < 2 else 1.0 / (r - 1)
         for i in range(bounds[c], bounds[c + 1]):
             a = indptr[i]
             b = indptr[i + 1]
