@@ -373,3 +373,30 @@ def test_new_series_from_sales_is_never_a_server_error(client, fitted: Fitted) -
             "/v1/orders", headers=AUTH, json={"inventory": [{"sku": "NEWSKU", "store": "S00", "on_hand": 0}]}
         )
         assert orders.status_code in (200, 422), orders.text
+
+
+def test_concurrent_reads_and_writes(fitted: Fitted, tmp_path: Path) -> None:
+    """Forecasts and ingests from several threads at once: no errors, every acknowledged event stored."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = [events_json(fitted.later_events.iloc[i::8].head(15)) for i in range(8)]
+    series = [{"sku": f"SKU00{i % 6}", "store": f"S0{i % 2}"} for i in range(6)]
+    with make_client(fitted, tmp_path / "s.duckdb") as c:
+
+        def work(i: int) -> tuple[int, int]:
+            ingest = c.post("/v1/signals", headers=AUTH, json={"events": batches[i]})
+            read = c.post("/v1/forecast", headers=AUTH, json={"series": series, "horizon": 2})
+            assert read.status_code == 200 and len(read.json()["rows"]) == 12, read.text
+            assert ingest.status_code == 200, ingest.text
+            return ingest.json()["accepted"], read.status_code
+
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(work, range(8)))
+        acked = sum(a for a, _ in results)
+        assert acked == sum(len(b) for b in batches)
+        assert c.app.state.engine.store.counts()["events"] == acked
+        final = frame_of(c.post("/v1/forecast", headers=AUTH, json={}).json())
+    f = Forecaster.load(fitted.model_dir)
+    f.update(signals=pd.concat([fitted.later_events.iloc[i::8].head(15) for i in range(8)]))
+    # order between batches does not matter here: distinct arrival times, no revisions
+    assert_same_forecast(final, library_forecast(f, fitted.history, fitted.horizon))

@@ -11,7 +11,7 @@ import inspect
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,7 @@ class Snapshot:
     labels: list[tuple[Any, Any]]
     date_text: np.ndarray
     quantiles: dict[str, np.ndarray]
+    rendered: dict[int, str] = field(default_factory=dict)  # JSON rows per series, filled on demand
 
 
 class ForecastEngine:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from pullcast.columns import quantile_name
 from pullcast.service._auth import verify
@@ -277,33 +277,55 @@ def forecast(body: ForecastRequest, request: Request) -> Any:
         rows = np.arange(len(snap.ids))
     else:
         rows = _rows(snap, _keys(engine, body.series), "series")
+    names = [quantile_name(q) for q in levels]
+    if horizon == snap.mean.shape[1] and names == list(snap.quantiles):
+        text = ",".join(_cached_series(snap, rows, names))  # the common request: served from the snapshot
+    else:
+        text = ",".join(_render(snap, rows, horizon, names, f.distribution_))
+    head = {"horizon": horizon, "quantiles": names, "covariates_source": snap.covariates_source}
+    content = json.dumps(head, separators=(",", ":"))[:-1] + ',"rows":[' + text + "]}"
+    return Response(content=content, media_type="application/json")
+
+
+def _render(snap: Snapshot, rows: np.ndarray, horizon: int, names: list[str], dist: Any) -> list[str]:
+    """The JSON rows of each series in ``rows`` (one string per series, without brackets)."""
     flat = (rows[:, None] * snap.mean.shape[1] + np.arange(horizon)[None, :]).reshape(-1)
     mean = snap.mean.reshape(-1)[flat]
-    names = [quantile_name(q) for q in levels]
     if all(n in snap.quantiles for n in names):
         qv = [snap.quantiles[n].reshape(-1)[flat] for n in names]
     else:
-        q = f.distribution_.quantiles(mean, np.repeat(rows, horizon), tuple(levels))
+        q = dist.quantiles(mean, np.repeat(rows, horizon), tuple(levels_of(names)))
         qv = [q[:, j] for j in range(len(names))]
     labels = [snap.labels[i] for i in np.repeat(rows, horizon).tolist()]
     dates = snap.date_text.reshape(-1)[flat].tolist()
     out = [
         {
-            "sku": _py(key[0]),
-            "store": _py(key[1]),
+            "sku": key[0],
+            "store": key[1],
             "date": day,
             "forecast": m,
             "quantiles": dict(zip(names, qs, strict=True)),
         }
         for key, day, m, *qs in zip(labels, dates, _clean(mean), *map(_clean, qv), strict=True)
     ]
-    content = {
-        "horizon": horizon,
-        "quantiles": names,
-        "covariates_source": snap.covariates_source,
-        "rows": out,
-    }
-    return JSONResponse(content)
+    return [
+        json.dumps(out[k : k + horizon], separators=(",", ":"))[1:-1] for k in range(0, len(out), horizon)
+    ]
+
+
+def levels_of(names: list[str]) -> list[float]:
+    """Quantile levels from their column names (``p2.5`` -> 0.025)."""
+    return [float(n[1:]) / 100 for n in names]
+
+
+def _cached_series(snap: Snapshot, rows: np.ndarray, names: list[str]) -> list[str]:
+    cache = snap.rendered
+    wanted = rows.tolist()
+    missing = np.asarray(sorted({i for i in wanted if i not in cache}), dtype=np.int64)
+    if missing.size:
+        texts = _render(snap, missing, snap.mean.shape[1], names, None)
+        cache.update(zip(missing.tolist(), texts, strict=True))
+    return [cache[i] for i in wanted]
 
 
 def _policy(body: OrdersRequest) -> Any:
