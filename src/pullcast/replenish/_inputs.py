@@ -19,7 +19,6 @@ from pullcast.replenish.policies import ReplenishParams, SamplePaths
 __all__ = ["ForecastInput", "read_forecast", "read_inventory", "read_params"]
 
 _WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-_Z90 = 1.2815515655446004  # standard normal 0.9 quantile
 
 
 @dataclass
