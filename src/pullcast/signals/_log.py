@@ -71,7 +71,7 @@ class KeyTable:
                 new = np.empty(cap, dtype=old.dtype)
                 new[: self.n_keys] = old[: self.n_keys]
                 setattr(self, name, new)
-        if 2 * need > self.slots.size:
+        if 2 * need > self.slots.size:  # load factor <= 0.5
             size = self.slots.size
             while 2 * need > size:
                 size *= 2

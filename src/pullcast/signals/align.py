@@ -32,9 +32,13 @@ store. A later call with the same panel object (or an identical panel) only proc
 appended since: a sum event is added into the series it maps to, a level event updates its day
 cell and re-carries its track from that day. The cost is proportional to the new events and the
 touched days, not to the history. The returned arrays are read-only views of the cached state and
-are updated by later calls: copy them to keep a snapshot. A different panel (other series, a
-longer grid, other sales for ``"sales_share"``), other ``stores``, or an append that arrived
-before an already stored report of the same observation rebuild the state from the event log.
+are updated by later calls: copy them to keep a snapshot. A panel that only adds days at the end
+(same series and start; the old sales unchanged for ``"sales_share"``) extends the state in place:
+old values are copied to their new positions and only the events that arrived on the new days are
+placed (:meth:`AlignedState.extend`, O(flat size) copies, no re-aggregation of history). Any other
+panel (other series, another start), other ``stores``, or an append that arrived before an
+already stored report of the same observation (see :attr:`SignalStore.version`) rebuild the state
+from the event log.
 """
 
 from __future__ import annotations
