@@ -148,7 +148,7 @@ class Forecaster(Estimator):
         return self
 
     # ------------------------------------------------------------------ predict
-    def predict(self, future: pd.DataFrame | None = None) -> pd.DataFrame:
+    def predict(self, future: pd.DataFrame | None = None, *, as_of: Any = None) -> pd.DataFrame:
         """Forecast the next ``horizon`` periods after each series' last date.
 
         Parameters
@@ -159,6 +159,11 @@ class Forecaster(Estimator):
             has never seen are cold starts: they are forecast from their attribute columns (e.g.
             ``category``), their pull signals and the launch behaviour learnt from other series, starting
             the day after the latest known date.
+        as_of : timestamp or None, default None
+            An intraday nowcast: a time during the day after the origin. Signal events that arrived by then
+            (never later) revise the forecasts through each channel's intraday profile; see
+            :mod:`pullcast.forecast.nowcast`. Before any event of that day has arrived the result equals the
+            start-of-day forecast.
 
         Returns
         -------
@@ -171,7 +176,10 @@ class Forecaster(Estimator):
         hist, ids, design = self.state_, self.ids_, self.design_
         if fut is not None:
             hist, ids, design = self._with_cold_starts(fut)
-        mean = self._predict_mean(hist, ids, design, fut)
+        if as_of is not None:
+            mean = self._nowcast_mean(hist, ids, design, fut, pd.Timestamp(as_of))
+        else:
+            mean = self._predict_mean(hist, ids, design, fut)
         self._last_mean = mean.reshape(hist.n_series, self.horizon)
         self.forecast_ids_ = ids
         series = np.repeat(np.arange(hist.n_series), self.horizon)
@@ -221,19 +229,73 @@ class Forecaster(Estimator):
             state = replace(state, signals={k: aligned[k] for k in state.signals})
         return state, ids, replace(self.design_, static=self._static_for(ids, panel))
 
-    def _predict_mean(
-        self, hist: History, ids: pd.DataFrame, design: Design, fut: pd.DataFrame | None
+    def _nowcast_mean(
+        self, hist: History, ids: pd.DataFrame, design: Design, fut: pd.DataFrame | None, as_of: pd.Timestamp
     ) -> np.ndarray:
+        from pullcast.forecast import nowcast
+
+        store = self.signal_store_
+        if store is None or not hist.signals or _training.is_baseline(self.model_):
+            raise ConfigError("intraday nowcasts need a LightGBM model fit with signals")
+        day = hist.grid[-1] + pd.tseries.frequencies.to_offset(self.freq)
+        if as_of.tzinfo is not None:
+            as_of = as_of.tz_convert(store.tz).tz_localize(None)
+        if as_of >= day + pd.Timedelta(days=1):
+            raise ConfigError(
+                f"as_of {as_of} is after {day.date()}, the day after the origin: update() the sales first"
+            )
+        if as_of < day:
+            return self._predict_mean(hist, ids, design, fut)
+        channels = list(hist.signals)
+        blank = nowcast.extend_signals(hist, {}, set(), nowcast.IntradayProfile({}), as_of, self.freq)
+        panel = _state.tail_panel(blank, ids, self.freq)
+        last = blank.indptr[1:] - 1
+        now = store.aligned(panel, as_of=as_of, stores=self.stores_)
+        before = store.aligned(panel, as_of=day - pd.Timedelta(1, "ns"), stores=self.stores_)
+        today = {c: now[c][last] for c in channels}
+        if all(np.array_equal(today[c], before[c][last], equal_nan=True) for c in channels):
+            return self._predict_mean(hist, ids, design, fut)
+        if getattr(self, "profile_", None) is None:
+            self.profile_ = nowcast.intraday_profile(store, channels)
+        sums = {c for c in channels if store.channels[c].agg == "sum"}
+        ext = nowcast.extend_signals(hist, today, sums, self.profile_, as_of, self.freq)
+        X = self._design_rows(hist, ids, design, fut)
+        n, horizon = hist.n_series, self.horizon
+        series = np.repeat(np.arange(n), horizon)
+        h = np.tile(np.arange(1, horizon + 1), n)
+        ext_last = ext.indptr[1:] - 1
+        for name, values in design.rolling(ext, last=True).items():
+            if name.startswith("sig_") and name in X.columns:
+                X[name] = values[series]
+        for c in channels:
+            if f"sig_{c}_level" in X.columns:
+                X[f"sig_{c}_level"] = ext.signals[c][ext_last][series].astype(np.float32)
+            lead = int(design.leads.get(c, 0))
+            if f"sig_{c}_lead" in X.columns:
+                idx = ext_last[series] - 1 + np.minimum(h - lead, 1)
+                X[f"sig_{c}_lead"] = ext.signals[c][idx].astype(np.float32)
+        return self.model_.predict(X[self.feature_names_])
+
+    def _design_rows(
+        self, hist: History, ids: pd.DataFrame, design: Design, fut: pd.DataFrame | None
+    ) -> pd.DataFrame:
         n, horizon = hist.n_series, self.horizon
         series = np.repeat(np.arange(n), horizon)
         p = hist.last_positions()[series]
         h = np.tile(np.arange(1, horizon + 1), n)
         dates = self._target_dates(hist)
-        if _training.is_baseline(self.model_):
-            return np.asarray(self.model_.predict(horizon), dtype=np.float64).reshape(-1)
         cov = _inputs.future_covariates(fut, ids, dates, series, self.covariates_)
         rolling = design.rolling(hist, last=True)
-        X = design.matrix(hist, p, h, rolling=rolling, rolling_at=series, target_dates=dates, target_cov=cov)
+        return design.matrix(
+            hist, p, h, rolling=rolling, rolling_at=series, target_dates=dates, target_cov=cov
+        )
+
+    def _predict_mean(
+        self, hist: History, ids: pd.DataFrame, design: Design, fut: pd.DataFrame | None
+    ) -> np.ndarray:
+        if _training.is_baseline(self.model_):
+            return np.asarray(self.model_.predict(self.horizon), dtype=np.float64).reshape(-1)
+        X = self._design_rows(hist, ids, design, fut)
         return self.model_.predict(X[self.feature_names_])
 
     def sample_paths(self, n: int = 1000, seed: int = 0) -> np.ndarray:

@@ -1,0 +1,141 @@
+"""Intraday nowcasts: today's partial signal events revise the forecasts made at the start of the day.
+
+The start-of-day forecast uses sales and signals up to yesterday (the origin). During today, signal
+events keep arriving. For a sum channel, today's full-day value is estimated from what has arrived by
+``as_of`` and the channel's intraday profile: the share of a day's value that has usually arrived by
+that hour on that weekday, learnt from the arrival history of the signal store. The estimate is
+shrunk towards the channel's recent daily mean while little of the day has arrived, so early-morning
+noise cannot swing the forecast. Levels (``last``/``mean`` channels) are used as they stand.
+
+The model is not retrained: the signal features are recomputed as of today (with the estimated
+value) while the sales features stay at yesterday's origin, and the horizon rows are predicted again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from pullcast.features import History
+
+__all__ = ["IntradayProfile", "extend_signals", "intraday_profile"]
+
+_SHRINK = 0.25  # weight of the recent mean when about a fifth of the day has arrived
+_PRIOR_DAYS = 7
+_HOUR_NS = 3_600 * 10**9
+
+
+class IntradayProfile:
+    """Per channel, the mean share of a day's value arrived by the end of each hour, by weekday.
+
+    Attributes
+    ----------
+    shares : dict of str to ndarray
+        ``shares[channel][weekday, hour]`` in [0, 1], Monday = 0; hour h covers arrivals before h+1 o'clock.
+    """
+
+    def __init__(self, shares: dict[str, np.ndarray]) -> None:
+        self.shares = shares
+
+    def share(self, channel: str, as_of: pd.Timestamp) -> float:
+        """Expected share of the day's value that has arrived by ``as_of``."""
+        table = self.shares.get(channel)
+        if table is None:
+            return 1.0
+        hour = int(as_of.hour)
+        within = (as_of.minute * 60 + as_of.second) / 3600.0
+        before = table[as_of.day_of_week, hour - 1] if hour > 0 else 0.0
+        return float(before + within * (table[as_of.day_of_week, hour] - before))
+
+
+def intraday_profile(store: object, channels: list[str]) -> IntradayProfile:
+    """Learn the intraday arrival profile of ``channels`` from a SignalStore's arrival history."""
+    shares: dict[str, np.ndarray] = {}
+    for channel in channels:
+        frame = store.arrival_profile(channel)  # type: ignore[attr-defined]
+        if frame.empty:
+            continue
+        wide = frame.pivot_table(index="date", columns="hour", values="value", aggfunc="sum", fill_value=0.0)
+        wide = wide.reindex(columns=range(24), fill_value=0.0)
+        totals = wide.sum(axis=1).to_numpy()
+        ok = totals > 0
+        if not ok.any():
+            continue
+        cum = np.cumsum(wide.to_numpy()[ok], axis=1) / totals[ok, None]
+        dow = pd.DatetimeIndex(wide.index[ok]).day_of_week.to_numpy()
+        table = np.ones((7, 24))
+        for d in range(7):
+            rows = cum[dow == d]
+            table[d] = rows.mean(axis=0) if len(rows) else cum.mean(axis=0)
+        shares[channel] = table
+    return IntradayProfile(shares)
+
+
+def extend_signals(
+    state: History,
+    today: dict[str, np.ndarray],
+    sum_channels: set[str],
+    profile: IntradayProfile,
+    as_of: pd.Timestamp,
+    freq: str,
+) -> History:
+    """The state with one more day (today): unknown sales, and estimated full-day signal values.
+
+    Parameters
+    ----------
+    state : History
+        The forecasting state; its last period is yesterday (the origin).
+    today : dict of str to ndarray
+        Per channel, the value of every series for today as known at ``as_of`` (one per series).
+    sum_channels : set of str
+        Channels aggregated by sum (scaled up by the intraday profile); others are levels.
+    profile : IntradayProfile
+    as_of : pandas.Timestamp
+    freq : str
+        Frequency of the grid.
+    """
+    n = state.n_series
+    lengths = state.lengths + 1
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    old = np.arange(int(state.indptr[-1])) + np.repeat(np.arange(n), state.lengths)
+    new = indptr[1:] - 1
+
+    def grow(values: np.ndarray, last: np.ndarray | float) -> np.ndarray:
+        out = np.empty(int(indptr[-1]))
+        out[old] = values
+        out[new] = last
+        return out
+
+    signals = {}
+    for channel, values in state.signals.items():
+        partial = np.asarray(today.get(channel, np.zeros(n)), dtype=np.float64)
+        if channel in sum_channels:
+            share = max(profile.share(channel, as_of), 1e-3)
+            recent = _recent_mean(values, state.indptr, _PRIOR_DAYS)
+            weight = share / (share + _SHRINK)
+            estimate = weight * (partial / share) + (1.0 - weight) * np.nan_to_num(recent)
+        else:
+            estimate = partial
+        signals[channel] = grow(values, estimate)
+    step = pd.tseries.frequencies.to_offset(freq)
+    grid = state.grid.append(pd.DatetimeIndex([state.grid[-1] + step])).as_unit("ns")
+    return replace(
+        state,
+        y=grow(state.y, np.nan),
+        sold=grow(state.sold, 0.0),
+        indptr=indptr,
+        grid=grid,
+        covariates={k: grow(v, np.nan) for k, v in state.covariates.items()},
+        signals=signals,
+    )
+
+
+def _recent_mean(values: np.ndarray, indptr: np.ndarray, days: int) -> np.ndarray:
+    ends = indptr[1:]
+    starts = np.maximum(indptr[:-1], ends - days)
+    csum = np.concatenate(([0.0], np.cumsum(np.nan_to_num(values))))
+    count = np.maximum(ends - starts, 1)
+    return (csum[ends] - csum[starts]) / count
