@@ -64,6 +64,7 @@ class DurableStore:
         except duckdb.Error as exc:
             raise ConfigError(f"cannot open the DuckDB store {self.path}: {exc}") from None
         self._lock = threading.Lock()
+        self._con.execute("SET threads = 1")  # small transactions: DuckDB's own threads only contend
         for statement in _SCHEMA:
             self._con.execute(statement)
         self.next_seq = int(self._scalar("SELECT coalesce(max(seq), 0) FROM batches")) + 1
