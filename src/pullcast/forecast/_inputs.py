@@ -30,6 +30,15 @@ def user_names(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
     return frame.rename(columns=mapping) if mapping else frame
 
 
+def sales_panel(frame: pd.DataFrame, freq: str) -> Panel:
+    """The sales panel the Forecaster uses: days absent from the frame are zero sales, while NaN units
+    (a closed store, a data gap) stay NaN and count as unknown demand, like a stockout."""
+    panel = Panel.from_frame(frame, freq=freq, dtype=np.float64, fill_missing="nan")
+    units = panel.values()
+    units[panel.filled] = 0.0
+    return panel
+
+
 def choose_covariates(panel: Panel, requested: Sequence[str] | None) -> tuple[str, ...]:
     """Known-ahead numeric covariates: the requested ones (checked) or every numeric extra column."""
     units = panel.columns.units

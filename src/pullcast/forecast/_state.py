@@ -35,8 +35,8 @@ def append_sales(
 
     New days must come after each series' last known day; a gap is filled with zero sales. Series not
     seen before are added at the end (their forecasts are cold starts). The state keeps the last
-    ``keep`` periods of each series. ``fill_missing="nan"`` accepts NaN units (demand not observed, as
-    for cold starts).
+    ``keep`` periods of each series. NaN units are unknown demand; days absent from ``new`` are zero
+    sales, or unknown with ``fill_missing="nan"`` (cold starts).
 
     Raises
     ------
@@ -48,7 +48,9 @@ def append_sales(
     missing = [c for c in covariates if c not in new.columns]
     if missing:
         raise ColumnError(f"new sales rows lack the covariate column(s) {missing} the model was fit with")
-    panel = Panel.from_frame(new, freq=freq, dtype=np.float64, fill_missing=fill_missing)  # type: ignore[arg-type]
+    panel = Panel.from_frame(new, freq=freq, dtype=np.float64, fill_missing="nan")
+    if fill_missing == "zero":
+        panel.values()[panel.filled] = 0.0
     key = ids.assign(_old=np.arange(len(ids)))
     found = panel.ids.merge(key, on=["sku", "store"], how="left")["_old"].to_numpy()
     is_new = np.isnan(found)

@@ -123,7 +123,7 @@ class Forecaster(Estimator):
         cols = self.columns
         frame = _inputs.canonical(sales, cols, "sales")
         stores_c = None if stores is None else _inputs.canonical(stores, cols, "stores")
-        panel = Panel.from_frame(frame, freq=self.freq, dtype=np.float64)
+        panel = _inputs.sales_panel(frame, self.freq)
         self.covariates_ = _inputs.choose_covariates(panel, spec.covariates)
         skip = () if spec.ids_as_categories else ("sku", "store")
         static = StaticBlock.fit(_inputs.static_frame(panel, spec.static), skip=skip)
@@ -359,7 +359,7 @@ class Forecaster(Estimator):
         spec = self.design_.spec
         frame = _inputs.canonical(sales, self.columns, "sales")
         stores_c = self.stores_ if stores is None else _inputs.canonical(stores, self.columns, "stores")
-        panel = Panel.from_frame(frame, freq=self.freq, dtype=np.float64)
+        panel = _inputs.sales_panel(frame, self.freq)
         store = (
             self.signal_store_ if signals is None else _training.signal_store(signals, self.columns, stores_c)
         )
