@@ -67,3 +67,12 @@ def one_series(frame: pd.DataFrame, sku: Any, store: Any, cols: Columns) -> pd.D
     """The rows of one (sku, store) series, sorted by date."""
     mask = (frame[cols.sku] == sku) & (frame[cols.store] == store)
     return frame.loc[mask].sort_values(cols.date)
+
+
+def date_axis(ax: Any) -> None:
+    """Concise date tick labels (no overlapping full dates)."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    locator = AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))

@@ -11,7 +11,7 @@ import pandas as pd
 
 from pullcast.columns import FORECAST_MEAN, Columns
 from pullcast.errors import ConfigError, DataError
-from pullcast.plot._common import new_figure, one_series, pick_series, require_columns
+from pullcast.plot._common import date_axis, new_figure, one_series, pick_series, require_columns
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -154,6 +154,7 @@ def plot_forecast(
         ax.plot(fc[cols.date], fc[FORECAST_MEAN], color="tab:blue", lw=2, label="forecast (mean)")
         ax.axvline(past[cols.date].max(), color="0.5", lw=0.8, ls=":")
         ax.set_title(f"{sku} @ {shop}")
+        date_axis(ax)
         ax.set_ylabel(cols.units)
         handles, labels = ax.get_legend_handles_labels()
         if grid is not None:

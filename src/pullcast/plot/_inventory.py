@@ -9,7 +9,7 @@ import pandas as pd
 
 from pullcast.columns import Columns
 from pullcast.errors import ConfigError, DataError
-from pullcast.plot._common import new_figure, require_columns
+from pullcast.plot._common import date_axis, new_figure, require_columns
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -172,4 +172,6 @@ def plot_inventory(sim: Any, sku: Any, store: Any, *, columns: Columns = Columns
     bottom.set_ylabel("units")
     bottom.set_xlabel(cols.date)
     bottom.legend(fontsize="small", loc="upper left")
+    date_axis(top)
+    date_axis(bottom)
     return fig
