@@ -431,6 +431,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--series", type=int, default=None, help="series for the speed runs (default 30,000)")
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-proof", action="store_true")
+    ap.add_argument("--data", choices=["both", "retail", "m5"], default="both", help="which replay to run")
     args = ap.parse_args(argv)
     n = args.series or (3_000 if args.quick else 30_000)
     speed: list[dict] = []
@@ -441,8 +442,10 @@ def main(argv: list[str]) -> int:
         print(markdown_table([speed[-1]]), flush=True)
     proof: list[dict] = []
     if not args.skip_proof:
-        proof += proof_retail(args.quick)
-        proof += proof_m5(args.quick)
+        if args.data in ("both", "retail"):
+            proof += proof_retail(args.quick)
+        if args.data in ("both", "m5"):
+            proof += proof_m5(args.quick)
     summary = _summary(proof)
     print(markdown_table(speed + proof))
     for line in summary:
@@ -468,8 +471,9 @@ def _summary(rows: list[dict]) -> list[str]:
         for key in ("(b)", "(c)"):
             if a is not None and key in by and a["markdown_overstock_units"] > 0:
                 cut = 1.0 - by[key]["markdown_overstock_units"] / a["markdown_overstock_units"]
+                word = "fewer" if cut >= 0 else "more"
                 out.append(
-                    f"{data}: {key} vs (a): {cut:+.1%} fewer markdown+overstock units, fill rate "
+                    f"{data}: {key} vs (a): {abs(cut):.1%} {word} markdown+overstock units, fill rate "
                     f"{by[key]['fill_rate']:.3f} vs {a['fill_rate']:.3f}"
                 )
     return out
