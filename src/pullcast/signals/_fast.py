@@ -29,13 +29,14 @@ EMPTY = np.int64(-1)
 
 @jit
 def rehash(slots: np.ndarray, kh1: np.ndarray, n_keys: int) -> None:
-    """Fill an empty open-addressing table ``slots`` (all -1, size a power of two) with keys 0..n_keys-1."""
+    """Fill an empty open-addressing table ``slots`` (all 0, size a power of two) with keys 0..n_keys-1
+    (a slot holds key + 1; 0 is empty)."""
     mask = np.uint64(slots.size - 1)
     for k in range(n_keys):
         pos = kh1[k] & mask
-        while slots[pos] != -1:
+        while slots[pos] != 0:
             pos = (pos + np.uint64(1)) & mask
-        slots[pos] = k
+        slots[pos] = k + 1
 
 
 @jit
@@ -439,11 +440,11 @@ def ingest_rows(
             v = log_value[p]
             slot = h1 & mask
             while True:
-                k = slots[slot]
+                k = slots[slot] - 1
                 if k == -1:
                     k = n_keys
                     n_keys += 1
-                    slots[slot] = k
+                    slots[slot] = k + 1
                     kh1[k] = h1
                     kh2[k] = h2
                     k_arr[k] = a

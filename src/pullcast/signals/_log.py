@@ -56,7 +56,7 @@ class KeyTable:
 
     def __init__(self) -> None:
         self.n_keys = 0
-        self.slots = np.full(1024, -1, dtype=np.int32)
+        self.slots = np.zeros(1024, dtype=np.int32)
         self.kh1 = np.empty(512, dtype=np.uint64)
         self.kh2 = np.empty(512, dtype=np.uint64)
         self.k_arr = np.empty(512, dtype=np.int64)
@@ -75,7 +75,7 @@ class KeyTable:
             size = self.slots.size
             while 2 * need > size:
                 size *= 2
-            self.slots = np.full(size, -1, dtype=np.int32)
+            self.slots = np.zeros(size, dtype=np.int32)  # key + 1; 0 = empty
             _fast.rehash(self.slots, self.kh1, self.n_keys)
 
 
