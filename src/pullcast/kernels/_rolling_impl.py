@@ -1,12 +1,13 @@
 """Numba code of :mod:`pullcast.kernels.rolling`: per-series kernels, the parallel driver, the tail forms.
 
-Numerics: sums are accumulated in float64. A vectorised scan picks, per series, a dense loop (no NaN:
-a running sum of float32 values in float64 is exact for any realistic range of values, so it cannot
-drift) or a loop that counts non-NaN values. For float64 input both loops use compensated (TwoSum)
-running sums, and every running sum is reset to an exact zero when its window holds no value. The
-standard deviation uses sums of values shifted by an anchor that is reset to the newest value every
-``window`` steps (when the sums are recomputed from the window), so its rounding error depends on the
-spread of the window only; it is exactly 0 when all values of the window are equal (as in pandas).
+Numerics: sums are accumulated in float64. Each series first runs a dense loop that assumes no NaN
+and stops as soon as it meets one (a running sum of float32 values in float64 is exact for any
+realistic range of values, so it cannot drift); a series with NaN is then computed by a loop that
+counts non-NaN values. For float64 input both loops use compensated (TwoSum) running sums, reset to an
+exact zero when the window holds no value. The standard deviation uses sums of values shifted by an
+anchor that is reset to the newest value every ``window`` steps (when the sums are recomputed from the
+window), so its rounding error depends on the spread of the window only, not on the series' level;
+it is exactly 0 when all values of the window are equal (as in pandas).
 
 Kernels, helpers and the driver that calls them live in this one file: Numba's on-disk cache of a
 function is invalidated only when its own file changes.
