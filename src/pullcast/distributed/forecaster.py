@@ -1,0 +1,455 @@
+"""The :class:`DaskForecaster`: pullcast's Forecaster over a Dask cluster, partitioned by SKU."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pullcast.base import Estimator, check_is_fitted
+from pullcast.columns import Columns
+from pullcast.distributed import _boost, _calibrate, _io, _partition
+from pullcast.errors import ConfigError, DataError
+from pullcast.features import Design, FeatureSpec, StaticBlock
+from pullcast.forecast import _training
+from pullcast.forecast.forecaster import Forecaster
+from pullcast.models.lgbm import GlobalLGBM
+
+__all__ = ["DaskForecaster"]
+
+_EARLY_STOPPING = 30  # as GlobalLGBM.fit's default
+_GATE_ROWS = _training._GATE_ROWS
+
+
+class DaskForecaster(Estimator):
+    """:class:`pullcast.Forecaster` on Dask: features per SKU partition, one LightGBM across workers.
+
+    Sales (and signal events) are repartitioned by a hash of the SKU, so all stores of a SKU and its
+    SKU-level signals sit in one partition. Each partition builds its panel, aligned signals and feature
+    rows with the single-machine code on the global date grid; the global LightGBM model trains across
+    the workers with ``lightgbm.dask``; forecasts are made per partition by a single-machine
+    :class:`~pullcast.Forecaster` that shares the global model. Only small aggregates (dates, row counts,
+    category values, leads, dispersion sums, per-round validation losses) reach the client.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        The Dask client of the cluster to run on.
+    npartitions : int or None, default None
+        Number of SKU partitions (None: the input's partition count).
+    horizon, quantiles, features, model, seed, columns, freq, signal_gate, max_rows, train_window, verbose
+        As for :class:`pullcast.Forecaster`; ``model`` must be "lgbm" or a
+        :class:`pullcast.models.GlobalLGBM`.
+
+    Notes
+    -----
+    Differences from the single-machine fit: training rows are sampled per partition (each partition
+    gets its share of ``max_rows``), LightGBM's data-parallel training bins features per worker, and a
+    channel's lead is the most common significant lead over partitions. Forecasts therefore agree with
+    :class:`pullcast.Forecaster`'s up to these differences, not bit for bit.
+    """
+
+    def __init__(
+        self,
+        client: Any = None,
+        npartitions: int | None = None,
+        horizon: int = 28,
+        quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+        features: FeatureSpec | None = None,
+        model: Any = "lgbm",
+        seed: int = 0,
+        columns: Columns = Columns(),
+        freq: str = "D",
+        signal_gate: float | None = 0.005,
+        max_rows: int = 2_000_000,
+        train_window: int | None = 730,
+        verbose: bool = True,
+    ) -> None:
+        self.client = client
+        self.npartitions = npartitions
+        self.horizon = horizon
+        self.quantiles = quantiles
+        self.features = features
+        self.model = model
+        self.seed = seed
+        self.columns = columns
+        self.freq = freq
+        self.signal_gate = signal_gate
+        self.max_rows = max_rows
+        self.train_window = train_window
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ helpers
+    def _forecaster_params(self) -> dict[str, Any]:
+        params = self.get_params()
+        params.pop("client")
+        params.pop("npartitions")
+        return params
+
+    def _client(self) -> Any:
+        if self.client is None:
+            raise ConfigError("DaskForecaster needs client= a distributed.Client")
+        return self.client
+
+    def _submit_all(self, fn: Any, *lists: list[Any], **kwargs: Any) -> list[Any]:
+        client = self._client()
+        return [client.submit(fn, *args, pure=False, **kwargs) for args in zip(*lists, strict=True)]
+
+    def _inputs(self, sales: Any, signals: Any) -> tuple[list[Any], list[Any], tuple[str, ...], int]:
+        cols = self.columns
+        sales_dd = _io.as_dask(sales, cols, "sales")
+        n = int(self.npartitions or sales_dd.npartitions)
+        if n < 1:
+            raise ConfigError(f"npartitions must be >= 1, got {n}")
+        client = self._client()
+        sales_f = _io.partition_futures(client, _io.by_sku(sales_dd, n))
+        if signals is None:
+            return sales_f, [None] * n, (), n
+        if not hasattr(signals, "npartitions") and not isinstance(signals, (pd.DataFrame, str)):
+            raise DataError("DaskForecaster takes signal events as a Dask/pandas frame or a Parquet path")
+        events_dd = _io.as_dask(signals, cols, "signals")
+        channels = tuple(sorted(str(c) for c in events_dd["channel"].unique().compute()))
+        events_f = _io.partition_futures(client, _io.by_sku(events_dd, n))
+        return sales_f, events_f, channels, n
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, sales: Any, signals: Any = None, stores: pd.DataFrame | None = None) -> DaskForecaster:
+        """Learn from sales (and signal events) held as Dask DataFrames or Parquet files.
+
+        Parameters
+        ----------
+        sales : dask.dataframe.DataFrame, pandas.DataFrame or str
+            The long sales frame (DESIGN §2), or a path/glob of Parquet files holding it.
+        signals : dask.dataframe.DataFrame, pandas.DataFrame, str or None, default None
+            Signal events with a ``sku`` column (SKU, store or region level).
+        stores : pandas.DataFrame or None, default None
+            ``store, region`` map for region-level signals (small; sent to every partition).
+
+        Returns
+        -------
+        DaskForecaster
+            ``self``, fitted.
+        """
+        params = self._forecaster_params()
+        spec, qs = Forecaster(**params)._check_params()
+        template = _training.make_model(self.model, self.seed)
+        if not isinstance(template, GlobalLGBM):
+            raise ConfigError(
+                f"DaskForecaster trains the global LightGBM model only, got model={self.model!r}"
+            )
+        self.quantiles_ = qs
+        stores_c = None if stores is None else stores.rename(columns=self.columns.canonical())
+        sales_f, events_f, channels, n = self._inputs(sales, signals)
+        prep = self._submit_all(
+            _partition.prepare,
+            sales_f,
+            events_f,
+            params=params,
+            stores=stores_c,
+            channels=channels,
+            requested=(spec.static, spec.covariates),
+        )
+        shares = self._client().gather(self._submit_all(_partition.stats_of, prep))
+        stats = [s for s in shares if s is not None]
+        if not stats:
+            raise DataError("the sales frame is empty")
+        self._channels = channels
+        design, static_cols, grid = self._global_design(spec, stats)
+        total = sum(s["n_values"] for s in stats)
+        caps = [0 if s is None else max(1, int(round(self.max_rows * s["n_values"] / total))) for s in shares]
+        parts = [
+            self._client().submit(
+                _partition.build_part,
+                p,
+                design=design,
+                static_cols=static_cols,
+                grid=grid,
+                params=params,
+                max_rows=cap,
+                part_seed=(int(self.seed), k),
+                pure=False,
+            )
+            for k, (p, cap) in enumerate(zip(prep, caps, strict=True))
+        ]
+        del prep, sales_f, events_f
+        self._train(parts, template, design)
+        self.n_partitions_ = n
+        self.stores_ = stores_c
+        self.training_window_ = (grid[0], grid[-1])
+        return self
+
+    def _global_design(
+        self, spec: FeatureSpec, stats: list[dict[str, Any]]
+    ) -> tuple[Design, tuple[str, ...], Any]:
+        """Grid, leads, covariates and static categories from the partitions' small statistics."""
+        first = min(s["first"] for s in stats)
+        last = max(s["last"] for s in stats)
+        grid = pd.date_range(first, last, freq=pd.tseries.frequencies.to_offset(self.freq))
+        self.covariates_ = tuple(stats[0]["covariates"])
+        leads: dict[str, int] = {}
+        for channel in sorted({c for s in stats for c in s["leads"]}):
+            votes = Counter(int(s["leads"][channel]) for s in stats if channel in s["leads"])
+            significant = {k: v for k, v in votes.items() if k > 0}
+            leads[channel] = min(significant, key=lambda k: (-significant[k], k)) if significant else 0
+        self.leads_ = leads
+        if spec.static is not None:
+            static_cols = tuple(spec.static)
+        else:
+            common = set(stats[0]["static_extra"])
+            for s in stats[1:]:
+                common &= set(s["static_extra"])
+            static_cols = tuple(c for c in stats[0]["static_extra"] if c in common)
+        skip = () if spec.ids_as_categories else ("sku", "store")
+        cats = {
+            c: sorted({v for s in stats for v in s["static"][c]})
+            for c in ("sku", "store", *static_cols)
+            if c not in skip
+        }
+        design = Design(spec, self.covariates_, dict(leads), StaticBlock(pd.DataFrame(), cats))
+        return design, static_cols, grid
+
+    def _frames(
+        self, parts: list[Any], counts: list[dict[str, int]], name: str, cols: list[str], frac: float
+    ) -> Any:
+        import dask.dataframe as dd
+
+        client = self._client()
+        live = [(k, p) for k, (p, c) in enumerate(zip(parts, counts, strict=True)) if c[name] > 0]
+        if not live:
+            raise ConfigError(
+                f"no {name!r} training rows: the history is too short for horizon {self.horizon}"
+            )
+        futs = [
+            client.submit(_boost.sub_frame, p, name, cols, frac, int(self.seed) * 1_000_003 + k, pure=False)
+            for k, p in live
+        ]
+        meta = client.submit(lambda f: f.iloc[:0], futs[0]).result()
+        frame = dd.from_delayed(futs, meta=meta, verify_meta=False)
+        return frame[cols], frame[_partition.TARGET]
+
+    def _fit_eval(
+        self,
+        parts: list[Any],
+        counts: list[dict[str, int]],
+        template: GlobalLGBM,
+        cols: list[str],
+        frac: float,
+    ) -> tuple[Any, int, float]:
+        """Train on the training rows, pick the round count on the held-out rows; (booster, rounds, WAPE)."""
+        client = self._client()
+        X, y = self._frames(parts, counts, "tr", cols, frac)
+        booster = _boost.fit_dask(client, X, y, template, int(template.n_estimators))
+        leaves = _boost.leaf_values(booster)
+        lgb_params = template._lgb_params()
+        res = [
+            r
+            for r in client.gather(
+                self._submit_all(
+                    _boost.round_losses,
+                    parts,
+                    booster=booster,
+                    leaves=leaves,
+                    columns=cols,
+                    params=lgb_params,
+                )
+            )
+            if r is not None
+        ]
+        if not res:
+            raise ConfigError("no held-out rows to evaluate the model on")
+        loss = np.sum([r["loss"] for r in res], axis=0)
+        abs_err = np.sum([r["abs_err"] for r in res], axis=0)
+        abs_y = float(np.sum([r["abs_y"][0] for r in res]))
+        rounds = _boost.best_round(loss, _EARLY_STOPPING)
+        return booster, rounds, float(abs_err[rounds - 1] / max(abs_y, 1e-12))
+
+    def _train(self, parts: list[Any], template: GlobalLGBM, design: Design) -> None:
+        """The signal gate, the final model and the calibration, as in ``forecast._training.train``."""
+        client = self._client()
+        counts = client.gather(self._submit_all(_partition.n_rows, parts))
+        meta_part = (
+            next(p for p, c in zip(parts, counts, strict=True) if c["tr"] > 0)
+            if any(c["tr"] for c in counts)
+            else None
+        )
+        if meta_part is None:
+            raise ConfigError(f"not enough history for horizon {self.horizon}: no training rows")
+        all_cols = client.submit(
+            lambda p: [c for c in p.frames["tr"].columns if c != _partition.TARGET], meta_part
+        ).result()
+        base_cols = [c for c in all_cols if not c.startswith("sig_")]
+        channels = list(self._channels)
+        n_tr = sum(c["tr"] for c in counts)
+        report = _training._empty_report()
+        kept = list(channels)
+        if channels and self.signal_gate is not None:
+            frac = min(1.0, _GATE_ROWS / max(n_tr, 1))
+            _, _, w0 = self._fit_eval(parts, counts, template, base_cols, frac)
+            rows, kept = [], []
+            for channel in channels:
+                cols = base_cols + [c for c in all_cols if c.startswith(f"sig_{channel}_")]
+                _, _, w_c = self._fit_eval(parts, counts, template, cols, frac)
+                fva = 1.0 - w_c / w0 if w0 > 0 else 0.0
+                keep = fva >= float(self.signal_gate)
+                kept += [channel] if keep else []
+                rows.append(
+                    {
+                        "channel": channel,
+                        "lead_days": design.leads.get(channel, 0),
+                        "wape_without": w0,
+                        "wape_with": w_c,
+                        "fva": fva,
+                        "kept": keep,
+                        "reason": "helps out of sample"
+                        if keep
+                        else f"FVA {fva:.2%} below gate {self.signal_gate:.2%}",
+                    }
+                )
+            report = pd.DataFrame(rows)
+        dropped = tuple(f"sig_{c}_" for c in channels if c not in kept)
+        cols = [c for c in all_cols if not c.startswith(dropped)] if dropped else all_cols
+        booster, rounds, _ = self._fit_eval(parts, counts, template, cols, 1.0)
+        valid_model = _boost.as_model(booster, template, rounds)
+        dist = self._calibrate(parts, valid_model)
+        X, y = self._frames(parts, counts, "all", cols, 1.0)
+        final_rounds = max(rounds, 10)
+        final = _boost.as_model(_boost.fit_dask(client, X, y, template, final_rounds), template, final_rounds)
+        self.model_ = final
+        self.signal_report_ = report
+        self.feature_names_ = cols
+        self.design_ = Design(design.spec, design.covariates, design.leads, design.static, drop=dropped)
+        extras = {
+            "quantiles_": self.quantiles_,
+            "covariates_": self.covariates_,
+            "leads_": self.leads_,
+            "feature_names_": cols,
+            "drop": dropped,
+            "signal_report_": report,
+            "stores": getattr(self, "stores_", None),
+        }
+        light = self._submit_all(_partition.drop_training_rows, parts)
+        model_f = client.scatter(final, broadcast=True)
+        self.parts_ = [
+            client.submit(
+                _partition.local_forecaster,
+                p,
+                params=self._forecaster_params(),
+                model=model_f,
+                alpha=a,
+                rho=dist["rho"],
+                scale=dist["scale"],
+                extras=extras,
+                pure=False,
+            )
+            for p, a in zip(light, dist["alpha"], strict=True)
+        ]
+        self.distribution_summary_ = {"rho": dist["rho"], "scale": dist["scale"], "pooled": dist["pooled"]}
+
+    def _calibrate(self, parts: list[Any], model: GlobalLGBM) -> dict[str, Any]:
+        """Per-partition dispersions (futures) and the global scale and correlation."""
+        client = self._client()
+        horizon = int(self.horizon)
+        valid = self._submit_all(_boost.valid_predictions, parts, model=model, horizon=horizon)
+        mom = self._submit_all(_calibrate.moments, valid)
+        summ = [s for s in client.gather(self._submit_all(_calibrate.moment_summary, mom)) if s is not None]
+        num = sum(s["num"] for s in summ)
+        den = sum(s["den"] for s in summ)
+        pooled = float(np.clip(num / max(den, 1e-12), _calibrate._ALPHA_MIN, _calibrate._ALPHA_MAX))
+        den_pos = np.concatenate([s["den_pos"] for s in summ]) if summ else np.empty(0)
+        kappa = float(np.median(den_pos)) if den_pos.size else 1.0
+        alpha = self._submit_all(_calibrate.alpha_of, mom, pooled=pooled, kappa=kappa)
+        coverage = _training._central_coverage(self.quantiles_)
+        scale = 1.0
+        if coverage is not None:
+            n_valid = sum(
+                c for c in client.gather(self._submit_all(lambda v: 0 if v is None else v["y"].size, valid))
+            )
+            share = min(1.0, _calibrate._SCALE_ROWS / max(n_valid, 1))
+            samples = [
+                s
+                for s in client.gather(
+                    [
+                        client.submit(_calibrate.scale_sample, v, a, share, (int(self.seed), k), pure=False)
+                        for k, (v, a) in enumerate(zip(valid, alpha, strict=True))
+                    ]
+                )
+                if s is not None
+            ]
+            if samples:
+                cat = {k: np.concatenate([s[k] for s in samples]) for k in ("y", "mu", "a")}
+                scale = _calibrate.search_scale(cat["y"], cat["mu"], cat["a"], coverage)
+        final_alpha = self._submit_all(_calibrate.alpha_of, mom, pooled=pooled, kappa=kappa, scale=scale)
+        sums = [
+            s
+            for s in client.gather(
+                [
+                    client.submit(_calibrate.pair_sums, v, a, (int(self.seed) + 1, k), pure=False)
+                    for k, (v, a) in enumerate(zip(valid, final_alpha, strict=True))
+                ]
+            )
+            if s is not None
+        ]
+        rho = _calibrate.rho_from_sums(np.sum(sums, axis=0)) if sums else 0.0
+        return {"alpha": final_alpha, "rho": rho, "scale": scale, "pooled": pooled}
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, future: Any = None) -> Any:
+        """Forecast the next ``horizon`` periods of every series, per partition.
+
+        Parameters
+        ----------
+        future : dask.dataframe.DataFrame, pandas.DataFrame, str or None, default None
+            Known-ahead covariates (and cold-start rows) for the forecast dates, as for
+            :meth:`pullcast.Forecaster.predict`; repartitioned by SKU like the sales.
+
+        Returns
+        -------
+        dask.dataframe.DataFrame
+            sku, store, date, forecast and the quantile columns, one partition per SKU partition
+            (sorted by sku, store, date within each).
+        """
+        check_is_fitted(self, "parts_")
+        futures = self.predict_futures(future)
+        return self._from_futures(futures)
+
+    def predict_futures(self, future: Any = None, then: Any = None, *args: Any) -> list[Any]:
+        """Per-partition forecast frames as futures (kept on the workers).
+
+        ``then(forecast, *partition_args)``, when given, runs on each partition's forecast on its worker
+        with the matching partitions of ``args`` (Dask frames, repartitioned by SKU like the sales).
+        """
+        check_is_fitted(self, "parts_")
+        client = self._client()
+        n = len(self.parts_)
+        fut_f: list[Any] = [None] * n
+        if future is not None:
+            fut_f = _io.partition_futures(client, _io.by_sku(_io.as_dask(future, self.columns, "future"), n))
+        extra = [
+            _io.partition_futures(client, _io.by_sku(_io.as_dask(a, self.columns, "frame"), n)) for a in args
+        ]
+        return [
+            client.submit(_predict_part, f, fu, then, *[e[k] for e in extra], pure=False)
+            for k, (f, fu) in enumerate(zip(self.parts_, fut_f, strict=True))
+        ]
+
+    def _from_futures(self, futures: list[Any]) -> Any:
+        import dask.dataframe as dd
+
+        client = self._client()
+        sizes = client.gather([client.submit(len, f) for f in futures])
+        live = [f for f, s in zip(futures, sizes, strict=True) if s > 0] or futures[:1]
+        meta = client.submit(lambda f: f.iloc[:0], live[0]).result()
+        return dd.from_delayed(live, meta=meta, verify_meta=False)
+
+
+def _predict_part(f: Forecaster | None, future: pd.DataFrame | None, then: Any, *args: Any) -> pd.DataFrame:
+    """One partition's forecast (an empty frame for an empty partition), optionally post-processed."""
+    if f is None:
+        return pd.DataFrame()
+    fut = None if future is None or len(future) == 0 else future.reset_index(drop=True)
+    out = f.predict(fut)
+    if then is not None:
+        out = then(out, *[a.reset_index(drop=True) for a in args])
+    return out
