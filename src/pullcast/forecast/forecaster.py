@@ -175,7 +175,7 @@ class Forecaster(Estimator):
         fut = None if future is None else _inputs.canonical(future, self.columns, "future")
         hist, ids, design = self.state_, self.ids_, self.design_
         if fut is not None:
-            hist, ids, design = self._with_cold_starts(fut)
+            hist, ids, design, fut = self._with_cold_starts(fut)
         if as_of is not None:
             mean = self._nowcast_mean(hist, ids, design, fut, pd.Timestamp(as_of))
         else:
@@ -197,19 +197,21 @@ class Forecaster(Estimator):
         last = hist.grid[hist.grid_pos(hist.last_positions())]
         return _inputs.horizon_dates(pd.DatetimeIndex(last), self.horizon, self.freq)
 
-    def _with_cold_starts(self, fut: pd.DataFrame) -> tuple[History, pd.DataFrame, Design]:
-        """State, ids and design extended by the (sku, store) pairs of ``fut`` that have no history."""
-        missing = [c for c in ("sku", "store") if c not in fut.columns]
+    def _with_cold_starts(self, fut: pd.DataFrame) -> tuple[History, pd.DataFrame, Design, pd.DataFrame]:
+        """State, ids, design and future frame extended by the (sku, store) pairs of ``fut`` that have no
+        history. A cold-start series' covariates before its first future row take that row's values."""
+        missing = [c for c in ("sku", "store", "date") if c not in fut.columns]
         if missing:
             raise DataError(f"future frame is missing column(s) {missing}")
         pairs = fut[["sku", "store"]].drop_duplicates()
-        known = pairs.merge(self.ids_.assign(_k=1), on=["sku", "store"], how="left")["_k"].isna().to_numpy()
-        if not known.any():
-            return self.state_, self.ids_, self.design_
+        is_new = pairs.merge(self.ids_.assign(_k=1), on=["sku", "store"], how="left")["_k"].isna().to_numpy()
+        if not is_new.any():
+            return self.state_, self.ids_, self.design_, fut
         if _training.is_baseline(self.model_):
             raise ConfigError(f"model {self.model!r} cannot forecast series without history (cold starts)")
-        new_pairs = pairs[known]
+        new_pairs = pairs[is_new]
         origin = self.state_.grid[-1]
+        fut = self._fill_cold_future(fut.assign(date=pd.to_datetime(fut["date"])), new_pairs, origin)
         rows = fut.merge(new_pairs, on=["sku", "store"]).sort_values("date").drop_duplicates(["sku", "store"])
         rows = rows.assign(date=origin, units=np.nan)
         keep = self.design_.spec.history + self.horizon
@@ -227,7 +229,23 @@ class Forecaster(Estimator):
                 self.signal_store_, _state.tail_panel(state, ids, self.freq), self.stores_
             )
             state = replace(state, signals={k: aligned[k] for k in state.signals})
-        return state, ids, replace(self.design_, static=self._static_for(ids, panel))
+        return state, ids, replace(self.design_, static=self._static_for(ids, panel)), fut
+
+    def _fill_cold_future(
+        self, fut: pd.DataFrame, new_pairs: pd.DataFrame, origin: pd.Timestamp
+    ) -> pd.DataFrame:
+        step = pd.tseries.frequencies.to_offset(self.freq)
+        dates = pd.DatetimeIndex([origin + step * h for h in range(1, self.horizon + 1)])
+        grid = new_pairs.merge(pd.DataFrame({"date": dates}), how="cross")
+        rows = fut.merge(new_pairs, on=["sku", "store"])
+        filled = grid.merge(rows, on=["sku", "store", "date"], how="outer").sort_values(
+            ["sku", "store", "date"]
+        )
+        cols = [c for c in filled.columns if c not in ("sku", "store", "date")]
+        filled[cols] = filled.groupby(["sku", "store"])[cols].bfill()
+        filled[cols] = filled.groupby(["sku", "store"])[cols].ffill()
+        old = fut.merge(new_pairs.assign(_n=1), on=["sku", "store"], how="left")
+        return pd.concat([old[old["_n"].isna()].drop(columns="_n"), filled], ignore_index=True)
 
     def _nowcast_mean(
         self, hist: History, ids: pd.DataFrame, design: Design, fut: pd.DataFrame | None, as_of: pd.Timestamp
