@@ -24,6 +24,16 @@ from benchmarks._common import markdown_table, peak_rss_mb, shared_data, write_r
 from benchmarks.bench_m5_baselines import HORIZON, MODEL_PARAMS, REFERENCE, load
 
 REFERENCE = {**REFERENCE, "mlforecast_lgbm": 0.852}
+CANDIDATES: list[dict[str, object]] = [
+    {"ids": True, "lr": 0.03, "leaves": 127},
+    {"ids": False, "lr": 0.05, "leaves": 63},
+]
+
+
+def wrmsse_of(cv: pd.DataFrame, train: pd.DataFrame, weights: pd.DataFrame) -> float:
+    from pullcast.metrics import wrmsse
+
+    return float(wrmsse(cv, train, weights))
 
 
 def m5_calendar(folder) -> pd.DataFrame:  # type: ignore[no-untyped-def]
@@ -60,6 +70,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--max-rows", type=int, default=3_000_000)
     parser.add_argument("--trees", type=int, default=600)
     parser.add_argument("--train-window", type=int, default=730)
+    parser.add_argument(
+        "--select",
+        action="store_true",
+        help="pick the configuration by a backtest on the 28 days before the evaluation window",
+    )
     args = parser.parse_args(argv)
     folder, ref = shared_data("m5_tx3_foods3"), shared_data("m5_wrmsse_reference")
     if folder is None or ref is None:
