@@ -53,7 +53,9 @@ def _fit(root: Path, n_skus: int, n_stores: int, horizon: int) -> tuple[Path, pd
     return out, f.ids_, events
 
 
-def _start(model: Path, db: Path, keys: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start(
+    model: Path, db: Path, keys: Path, port: int, log: Path, staleness: float
+) -> subprocess.Popen[bytes]:
     import httpx
 
     cmd = [
@@ -71,6 +73,8 @@ def _start(model: Path, db: Path, keys: Path, port: int, log: Path) -> subproces
         str(keys),
         "--max-series",
         "1000",
+        "--max-staleness",
+        str(staleness),
         "--quiet",
     ]
     with log.open("wb") as err:
@@ -208,7 +212,9 @@ def main(argv: list[str]) -> int:
         (root / "keys.txt").write_text(hash_key(KEY) + "\n")
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        proc = _start(model, root / "store.duckdb", root / "keys.txt", port, root / "server.log")
+        proc = _start(
+            model, root / "store.duckdb", root / "keys.txt", port, root / "server.log", args.max_staleness
+        )
         try:
             # warm-up: the first forecast compiles kernels and fills the snapshot
             httpx.post(f"{base}/v1/forecast", headers=_auth(), json={"series": None}, timeout=120)
@@ -246,7 +252,8 @@ def main(argv: list[str]) -> int:
     throughput = result["requests"] / result["wall"]
     consistent = in_db == result["acked_events"] == ready["events_stored"]
     print(
-        f"{len(ids)} series, horizon 14; {clients} clients x {seconds:.0f} s on 127.0.0.1 "
+        f"{len(ids)} series, horizon 14; {clients} clients x {seconds:.0f} s on 127.0.0.1, "
+        f"ingest share {args.ingest_share}, max staleness {args.max_staleness} s "
         f"(model fit {fit_s:.0f} s, not timed); cpus={os.cpu_count()}"
     )
     print(markdown_table(rows))
@@ -264,11 +271,13 @@ def main(argv: list[str]) -> int:
         f"({'met' if p99_100 <= 50 else 'NOT met'}); {np.percentile(solo_ms, 99):.1f} ms from one client"
     )
     write_results(
-        "service" + ("_quick" if args.quick else ""),
+        "service" + ("_quick" if args.quick else "") + ("_stale" if args.max_staleness > 0 else ""),
         {
             "rows": rows,
             "series": len(ids),
             "clients": clients,
+            "ingest_share": args.ingest_share,
+            "max_staleness_s": args.max_staleness,
             "seconds": seconds,
             "throughput_rps": throughput,
             "requests": result["requests"],

@@ -161,7 +161,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     keys = read_key_file(args.api_key_file) if args.api_key_file else None
     limits = ServiceLimits(max_body_bytes=args.max_body_bytes, max_series=args.max_series)
-    app = create_app(args.model, args.db, api_keys=keys, insecure_dev=args.insecure_dev, limits=limits)
+    app = create_app(
+        args.model,
+        args.db,
+        api_keys=keys,
+        insecure_dev=args.insecure_dev,
+        limits=limits,
+        max_staleness=args.max_staleness,
+    )
     if args.insecure_dev and not keys:
         _say(args, "pullcast serve: WARNING --insecure-dev: requests are not authenticated")
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
@@ -246,6 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--insecure-dev", action="store_true", help="allow serving without API keys")
     serve.add_argument("--max-body-bytes", type=int, default=4_000_000, help="body cap (default: 4000000)")
     serve.add_argument("--max-series", type=int, default=1000, help="series per request (default: 1000)")
+    serve.add_argument(
+        "--max-staleness",
+        type=float,
+        default=0.0,
+        help="seconds a forecast may lag the latest writes while recomputed in the background (default: 0)",
+    )
     serve.add_argument("--log-level", default="warning", help="uvicorn log level (default: warning)")
     serve.add_argument("--quiet", action="store_true", help="no messages")
     serve.set_defaults(func=_serve)

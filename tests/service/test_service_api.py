@@ -136,7 +136,7 @@ def test_forecast_equals_the_library(client, fitted: Fitted) -> None:  # type: i
     r = client.post("/v1/forecast", headers=AUTH, json={})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["covariates_source"] == "carried forward"
+    assert body["covariates_source"] == "carried forward" and body["stale"] is False
     want = library_forecast(Forecaster.load(fitted.model_dir), fitted.history, fitted.horizon)
     assert_same_forecast(frame_of(body), want)
 
@@ -400,3 +400,25 @@ def test_concurrent_reads_and_writes(fitted: Fitted, tmp_path: Path) -> None:
     f.update(signals=pd.concat([fitted.later_events.iloc[i::8].head(15) for i in range(8)]))
     # order between batches does not matter here: distinct arrival times, no revisions
     assert_same_forecast(final, library_forecast(f, fitted.history, fitted.horizon))
+
+
+def test_bounded_staleness(fitted: Fitted, tmp_path: Path) -> None:
+    """With max_staleness, a read right after a write may get the previous forecast, flagged stale."""
+    import time
+
+    batch = fitted.later_events.head(30)
+    with make_client(fitted, tmp_path / "s.duckdb", max_staleness=60.0) as c:
+        first = c.post("/v1/forecast", headers=AUTH, json={}).json()
+        assert first["stale"] is False
+        assert c.post("/v1/signals", headers=AUTH, json={"events": events_json(batch)}).status_code == 200
+        body = c.post("/v1/forecast", headers=AUTH, json={}).json()
+        if body["stale"]:
+            assert body["rows"] == first["rows"]
+        deadline = time.monotonic() + 60
+        while body["stale"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+            body = c.post("/v1/forecast", headers=AUTH, json={}).json()
+        assert body["stale"] is False
+    f = Forecaster.load(fitted.model_dir)
+    f.update(signals=batch)
+    assert_same_forecast(frame_of(body), library_forecast(f, fitted.history, fitted.horizon))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -94,14 +95,21 @@ class ForecastEngine:
         A directory written by :meth:`Forecaster.save` (safe format; checked on load).
     store : DurableStore
         The durable store; its batches are replayed into the forecaster state on start.
+    max_staleness : float, default 0.0
+        Seconds for which forecasts may be served from the previous state after a write, while the
+        new forecast is computed in the background. 0 means every forecast reflects every write
+        acknowledged before it (the first read after a write waits for the recomputation).
     """
 
-    def __init__(self, model_dir: str | Path, store: DurableStore) -> None:
+    def __init__(self, model_dir: str | Path, store: DurableStore, *, max_staleness: float = 0.0) -> None:
         self.model_dir = Path(model_dir)
         self.store = store
+        self.max_staleness = float(max_staleness)
         self.lock = RWLock()
         self._snap_lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        self._stale_since = 0.0
+        self._refreshing = threading.Event()
         self.version = 0
         self.forecaster = self._rebuild()
         self.supports_as_of = "as_of" in inspect.signature(Forecaster.predict).parameters
@@ -242,10 +250,12 @@ class ForecastEngine:
     def _commit(self, kind: str, rows: pd.DataFrame, n_rows: int) -> None:
         import duckdb
 
-        self._snapshot = None
-        self.version += 1
         if len(rows) == 0:
-            return
+            return  # nothing accepted: the state did not change
+        snap = self._snapshot
+        if snap is not None and snap.version == self.version:
+            self._stale_since = time.monotonic()
+        self.version += 1
         try:
             self.store.write(kind, rows, n_rows=n_rows)
         except duckdb.Error:
@@ -255,18 +265,28 @@ class ForecastEngine:
             raise
 
     # ------------------------------------------------------------------ reads
-    def snapshot(self) -> Snapshot:
-        """The forecast of the current state (computed once per state version)."""
+    def snapshot(self) -> tuple[Snapshot, bool]:
+        """The forecast of the current state, and whether it is stale (see ``max_staleness``)."""
         snap = self._snapshot
         if snap is not None and snap.version == self.version:
-            return snap
-        with self._snap_lock, self.lock.read():
-            snap = self._snapshot
-            if snap is not None and snap.version == self.version:
+            return snap, False
+        if snap is not None and time.monotonic() - self._stale_since < self.max_staleness:
+            if not self._refreshing.is_set():
+                self._refreshing.set()
+                threading.Thread(target=self._refresh, name="pullcast-refresh", daemon=True).start()
+            return snap, True
+        return self._refresh(), False
+
+    def _refresh(self) -> Snapshot:
+        try:
+            with self._snap_lock, self.lock.read():
+                snap = self._snapshot
+                if snap is None or snap.version != self.version:
+                    snap = self.compute(None, None)
+                    self._snapshot = snap
                 return snap
-            snap = self.compute(None, None)
-            self._snapshot = snap
-            return snap
+        finally:
+            self._refreshing.clear()
 
     def compute(self, future: pd.DataFrame | None, as_of: pd.Timestamp | None) -> Snapshot:
         """Predict now (call under a read lock); ``future`` with default names or None."""

@@ -232,7 +232,9 @@ def _future(engine: ForecastEngine, future: list[FutureRow] | None) -> pd.DataFr
     return frame
 
 
-def _snapshot(engine: ForecastEngine, future: list[FutureRow] | None, as_of: dt.datetime | None) -> Snapshot:
+def _snapshot(
+    engine: ForecastEngine, future: list[FutureRow] | None, as_of: dt.datetime | None
+) -> tuple[Snapshot, bool]:
     if as_of is not None and not engine.supports_as_of:
         raise _fail("as_of", "intraday nowcasts are not supported by this pullcast version yet")
     fut = _future(engine, future)
@@ -240,7 +242,7 @@ def _snapshot(engine: ForecastEngine, future: list[FutureRow] | None, as_of: dt.
         return engine.snapshot()
     stamp = None if as_of is None else pd.Timestamp(_naive_utc(as_of))
     with engine.lock.read():
-        return engine.compute(fut, stamp)
+        return engine.compute(fut, stamp), False
 
 
 def _rows(snap: Snapshot, keys: list[tuple[Any, Any]], field: str) -> np.ndarray:
@@ -271,7 +273,7 @@ def forecast(body: ForecastRequest, request: Request) -> Any:
             raise _fail(f"quantiles[{i}]", f"{q!r} is not strictly between 0 and 1")
     if body.series is not None:
         _cap(len(body.series), limit, "series", "series", "max_series")
-    snap = _snapshot(engine, body.future, body.as_of)
+    snap, stale = _snapshot(engine, body.future, body.as_of)
     if body.series is None:
         _cap(len(snap.ids), limit, "series", "series (all of the model's)", "max_series; list them")
         rows = np.arange(len(snap.ids))
@@ -282,7 +284,12 @@ def forecast(body: ForecastRequest, request: Request) -> Any:
         text = ",".join(_cached_series(snap, rows, names))  # the common request: served from the snapshot
     else:
         text = ",".join(_render(snap, rows, horizon, names, f.distribution_))
-    head = {"horizon": horizon, "quantiles": names, "covariates_source": snap.covariates_source}
+    head = {
+        "horizon": horizon,
+        "quantiles": names,
+        "covariates_source": snap.covariates_source,
+        "stale": stale,
+    }
     content = json.dumps(head, separators=(",", ":"))[:-1] + ',"rows":[' + text + "]}"
     return Response(content=content, media_type="application/json")
 
@@ -362,7 +369,7 @@ def orders(body: OrdersRequest, request: Request) -> Any:
         lost_sale_penalty=pb.lost_sale_penalty,
     )
     policy = _policy(body)
-    snap = _snapshot(engine, body.future, None)
+    snap, _ = _snapshot(engine, body.future, None)
     keys = _keys(engine, body.inventory)
     rows = _rows(snap, keys, "inventory")
     if len(set(keys)) != len(keys):

@@ -184,6 +184,9 @@ class ForecastResponse(BaseModel):
     horizon: int
     quantiles: list[str]
     covariates_source: Literal["none", "request", "carried forward"]
+    stale: bool = Field(
+        description="True when served from the state before the latest writes (only with max_staleness > 0)."
+    )
     rows: list[ForecastRow]
 
 

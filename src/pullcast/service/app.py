@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pullcast.errors import PullcastError
+from pullcast.errors import ConfigError, PullcastError
 from pullcast.service._auth import ServiceLimits, resolve_keys
 from pullcast.service._schemas import (
     ErrorBody,
@@ -99,6 +99,7 @@ def create_app(
     api_keys: Iterable[str] | None = None,
     insecure_dev: bool = False,
     limits: ServiceLimits | None = None,
+    max_staleness: float = 0.0,
 ) -> FastAPI:
     """Build the forecast service over a saved model and a DuckDB store.
 
@@ -116,6 +117,10 @@ def create_app(
         Serve without authentication when no key is configured (development only).
     limits : ServiceLimits or None, default None
         Request caps; None uses ``ServiceLimits()``.
+    max_staleness : float, default 0.0
+        Seconds for which a forecast may come from the state before the latest writes while the new
+        one is computed in the background (answers then say ``"stale": true``). 0: every forecast
+        reflects every write acknowledged before it.
 
     Returns
     -------
@@ -138,10 +143,12 @@ def create_app(
     from pullcast.service._store import DurableStore
 
     lim = limits if limits is not None else ServiceLimits()
+    if not max_staleness >= 0:
+        raise ConfigError(f"max_staleness must be >= 0 seconds, got {max_staleness!r}")
     digests = resolve_keys(api_keys, insecure_dev=insecure_dev)
     store = DurableStore(db_path)
     try:
-        engine = ForecastEngine(model_dir, store)
+        engine = ForecastEngine(model_dir, store, max_staleness=max_staleness)
     except BaseException:
         store.close()
         raise
