@@ -210,12 +210,12 @@ def _moments(x: np.ndarray, lo: int, hi: int, k: float) -> tuple[float, float, i
         y2 = np.float64(x[lo + r + 1]) - k
         ok1 = y1 == y1
         ok2 = y2 == y2
-        y1 = y1 if ok1 else 0.0
-        y2 = y2 if ok2 else 0.0
-        a1 += y1
-        a2 += y2
-        b1 += y1 * y1
-        b2 += y2 * y2
+        z1 = y1 if ok1 else 0.0
+        z2 = y2 if ok2 else 0.0
+        a1 += z1
+        a2 += z2
+        b1 += z1 * z1
+        b2 += z2 * z2
         c += int(ok1) + int(ok2)
         r += 2
     if r < n:
