@@ -5,7 +5,8 @@ absent), turns each weekly Trends row into one event (event time = the week's la
 day later, so ``delay="1D"``), stores the state-level series as a region-level ``"last"`` channel
 mapped to stores through ``store_states`` (``"HB,NI"`` = Bremen + Niedersachsen read the NI series),
 the national series as a SKU-level channel, aligns both as-of to the daily sales panel and runs
-:func:`pullcast.signals.signal_leads`. Closed days (``Open == 0``) and the 2014-07..12 gap of 180
+:func:`pullcast.signals.signal_leads` with first differences and with weekly (lag-7) differences
+(sales have a strong day-of-week pattern). Closed days (``Open == 0``) and the 2014-07..12 gap of 180
 stores are NaN sales, not zeros. Rossmann has no SKU: every series is sku ``"rossmann"``.
 """
 
@@ -92,7 +93,11 @@ def main(argv: list[str]) -> int:
     aligned = store.aligned(panel)
     t_align = time.perf_counter() - t0
     t0 = time.perf_counter()
-    leads = signal_leads(panel, aligned, max_lead=args.max_lead)
+    first = signal_leads(panel, aligned, max_lead=args.max_lead).assign(differencing="first (lag 1)")
+    weekly = signal_leads(panel, aligned, max_lead=args.max_lead, diff_lag=7).assign(
+        differencing="weekly (lag 7)"
+    )
+    leads = pd.concat([first, weekly], ignore_index=True)
     t_leads = time.perf_counter() - t0
     print(f"{panel!r}")
     print(

@@ -86,6 +86,17 @@ def test_common_shock_is_not_counted_once_per_series() -> None:
     assert out.loc[0, "lead_days"] == NO_LEAD
 
 
+def test_weekly_differencing_removes_a_day_of_week_pattern() -> None:
+    """Sales with a strong day-of-week pattern: weekly differences still find the planted lead."""
+    panel, signal, _ = planted(3, 1.0, seed=11)
+    weekday = np.asarray(panel.dates.flat().astype("datetime64[D]").view("int64") % 7)
+    units = np.asarray(panel.values()) + 40.0 * (weekday == 2)
+    frame = panel.to_frame().assign(units=units)
+    weekly = Panel.from_frame(frame)
+    out = signal_leads(weekly, {"s": signal}, max_lead=10, diff_lag=7)
+    assert out.loc[0, "lead_days"] == 3
+
+
 def test_leads_through_the_store() -> None:
     """End to end: events -> SignalStore.aligned -> signal_leads finds the planted lead."""
     panel, _, events = planted(4, 1.0, seed=3)
@@ -116,5 +127,7 @@ def test_bad_arguments() -> None:
         signal_leads(panel, {"s": signal}, max_lead=-1)
     with pytest.raises(ConfigError):
         signal_leads(panel, {"s": signal}, alpha=1.5)
+    with pytest.raises(ConfigError, match="diff_lag"):
+        signal_leads(panel, {"s": signal}, diff_lag=0)
     with pytest.raises(DataError, match="'s'"):
         signal_leads(panel, {"s": signal[:-1]})

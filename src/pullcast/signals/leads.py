@@ -17,11 +17,13 @@ NO_LEAD = -1
 _MIN_OBS = 4
 
 
-def _standardised_diffs(x: np.ndarray, pos: np.ndarray, series: np.ndarray, n_series: int) -> np.ndarray:
-    """Per-series first differences, standardised per series (NaN where undefined or constant)."""
+def _standardised_diffs(
+    x: np.ndarray, pos: np.ndarray, series: np.ndarray, n_series: int, lag: int = 1
+) -> np.ndarray:
+    """Per-series differences at ``lag``, standardised per series (NaN where undefined or constant)."""
     d = np.full(x.size, np.nan)
-    d[1:] = x[1:] - x[:-1]
-    d[pos == 0] = np.nan
+    d[lag:] = x[lag:] - x[:-lag]
+    d[pos < lag] = np.nan
     ok = np.isfinite(d)
     n = np.bincount(series[ok], minlength=n_series).astype(np.float64)
     s1 = np.bincount(series[ok], weights=d[ok], minlength=n_series)
@@ -68,11 +70,13 @@ def signal_leads(
     max_lead: int = 28,
     alpha: float = 0.05,
     bandwidth: int = 14,
+    diff_lag: int = 1,
 ) -> pd.DataFrame:
     """The lead (in days) at which each signal channel best anticipates sales, pooled over series.
 
-    Both the sales (``panel.values()``) and each aligned signal are first-differenced within
-    each series (removing level and trend) and standardised per series. For every lead
+    Both the sales (``panel.values()``) and each aligned signal are differenced within each
+    series (``diff_lag`` 1: first differences, removing level and trend; 7: weekly differences,
+    also removing day-of-week patterns) and standardised per series. For every lead
     L = 0..max_lead the pooled cross-correlation r(L) of signal(t - L) with sales(t) is computed over
     all series; the best lead is the L with the largest r. Its significance is a one-sided z-test of
     r > 0 on the pooled sum of products S(L) = sum_t c_t, where c_t sums the products of all series
@@ -95,6 +99,8 @@ def signal_leads(
         Significance level of the corrected test.
     bandwidth : int, default 14
         Days of autocorrelation allowed for in the variance of the daily sums.
+    diff_lag : int, default 1
+        The differencing lag (7 for data with a strong weekly pattern).
 
     Returns
     -------
@@ -118,6 +124,8 @@ def signal_leads(
         raise ConfigError(f"max_lead must be an int >= 0, got {max_lead!r}")
     if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, np.integer)) or bandwidth < 0:
         raise ConfigError(f"bandwidth must be an int >= 0, got {bandwidth!r}")
+    if isinstance(diff_lag, bool) or not isinstance(diff_lag, (int, np.integer)) or diff_lag < 1:
+        raise ConfigError(f"diff_lag must be an int >= 1, got {diff_lag!r}")
     if not 0.0 < float(alpha) < 1.0:
         raise ConfigError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
     total = int(panel.indptr[-1])
@@ -126,7 +134,7 @@ def signal_leads(
     day = panel.dates.positions()
     n_days = len(panel.dates.grid)
     y = np.asarray(panel.values(), dtype=np.float64)
-    zy = _standardised_diffs(y, pos, series, panel.n_series)
+    zy = _standardised_diffs(y, pos, series, panel.n_series, diff_lag)
     rows = []
     for name, arr in aligned.items():
         x = np.asarray(arr, dtype=np.float64)
@@ -134,7 +142,7 @@ def signal_leads(
             raise DataError(
                 f"aligned signal {name!r} has shape {x.shape}; expected ({total},) to match the panel"
             )
-        zx = _standardised_diffs(x, pos, series, panel.n_series)
+        zx = _standardised_diffs(x, pos, series, panel.n_series, diff_lag)
         both = np.isfinite(zx) & np.isfinite(zy)
         n_series = int(np.unique(series[both]).size)
         r = np.zeros(max_lead + 1)
