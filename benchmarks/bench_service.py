@@ -191,6 +191,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--skus", type=int, default=None, help="SKUs (default 50; quick 25)")
     parser.add_argument("--stores", type=int, default=4, help="stores (default 4)")
     parser.add_argument(
+        "--max-staleness", type=float, default=0.0, help="serve --max-staleness seconds (default 0)"
+    )
+    parser.add_argument(
         "--ingest-share", type=float, default=0.2, help="share of signal ingests (default 0.2)"
     )
     args = parser.parse_args(argv)

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from pullcast.columns import quantile_name
 from pullcast.service._auth import verify
 from pullcast.service._engine import ForecastEngine, Snapshot
+from pullcast.service._errors import RequestError
 from pullcast.service._schemas import (
     ForecastRequest,
     FutureRow,
@@ -33,8 +34,6 @@ def _engine(request: Request) -> ForecastEngine:
 
 
 def _fail(field: str, message: str, status: int = 422) -> Exception:
-    from pullcast.service.app import RequestError
-
     return RequestError(status, field, message)
 
 

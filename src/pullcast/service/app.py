@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pullcast.errors import ConfigError, PullcastError
 from pullcast.service._auth import ServiceLimits, resolve_keys
+from pullcast.service._errors import RequestError
 from pullcast.service._schemas import (
     ErrorBody,
     ForecastRequest,
@@ -32,14 +33,6 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 __all__ = ["RequestError", "create_app"]
-
-
-class RequestError(Exception):
-    """A request the service refuses: HTTP ``status`` and a message naming ``field``."""
-
-    def __init__(self, status: int, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.status, self.field, self.message = status, field, message
 
 
 def _error(status: int, kind: str, message: str, detail: list[dict[str, Any]] | None = None) -> Any:
