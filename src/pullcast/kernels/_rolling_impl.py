@@ -62,12 +62,13 @@ def _sum_value(s: float, c: int, minp: int, mean: bool) -> float:
 
 @jit
 def _sum_dense(
-    x: np.ndarray, out: np.ndarray, w: int, minp: int, mean: bool, comp: bool, buf: np.ndarray
+    x: np.ndarray, out: np.ndarray, w: int, mean: bool, comp: bool, buf: np.ndarray, table: np.ndarray
 ) -> bool:
     """Running sum/mean assuming no NaN; returns False if a NaN was met (the caller recomputes).
 
     ``buf`` (float64 scratch) receives the differences ``x[t] - x[t - w]`` in a vectorised pass when
-    it is long enough; the running sum then reads them back.
+    it is long enough; the running sum then reads them back. ``table[c]`` turns a sum of ``c`` values
+    into the result (see :func:`_sum_nan`).
     """
     n = x.size
     m = min(w, n)
@@ -78,7 +79,7 @@ def _sum_dense(
             s, e = _kadd(s, e, np.float64(x[t]))
         else:
             s += np.float64(x[t])
-        out[t] = _sum_value(s + e, t + 1, minp, mean)
+        out[t] = (s + e) * table[t + 1]
     scale = 1.0 / w if mean else 1.0
     # views indexed from 0: no negative-index wraparound checks in the hot loop
     new = x[m:]
@@ -416,7 +417,7 @@ def _rolling_one(
     w = params[0]
     minp = params[1]
     if op == _SUM or op == _MEAN:
-        if not _sum_dense(x, out, w, minp, op == _MEAN, comp, buf):
+        if not _sum_dense(x, out, w, op == _MEAN, comp, buf, table):
             _sum_nan(x, out, w, comp, table, buf)
     elif op == _STD:
         if not _std_dense(x, out, w, minp):
