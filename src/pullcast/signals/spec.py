@@ -57,7 +57,7 @@ class ChannelSpec:
     name: str
     level: Level = "sku"
     agg: Agg = "sum"
-    delay: timedelta = timedelta(0)
+    delay: timedelta | str = timedelta(0)
     dedupe_key: tuple[str, ...] | None = None
     nonnegative: bool = True
 
