@@ -74,7 +74,7 @@ class History:
         y[censor_mask(panel)] = np.nan
         sold = np.nan_to_num(units, nan=0.0)
         covs = {c: panel.values(c).astype(np.float64) for c in covariates}
-        sigs = {k: np.asarray(v, dtype=np.float64) for k, v in (signals or {}).items()}
+        sigs = {k: np.array(v, dtype=np.float64) for k, v in (signals or {}).items()}  # own copies
         return cls(y, sold, panel.indptr.copy(), panel.dates.start_pos.copy(), panel.dates.grid, covs, sigs)
 
     @property

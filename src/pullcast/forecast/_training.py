@@ -35,6 +35,7 @@ class TrainResult:
     distribution: NBDistribution
     signal_report: pd.DataFrame
     feature_names: list[str]
+    nowcast: dict[str, list[float]] | None = None
 
 
 def is_baseline(model: Any) -> bool:
@@ -163,6 +164,8 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
     cols = [c for c in all_cols if not c.startswith(dropped)] if dropped else all_cols
     fitted, mu_va = _fit_eval(model, cols, tr, va)
     bar.update(1)
+    kept_signals = {c: hist.signals[c] for c in kept}
+    nowcast = fit_surprise(hist, kept_signals, p_va, h_va, va[1], mu_va, horizon) if kept_signals else None
     series_va = hist.series_of(p_va)
     dist = fit_distribution(
         va[1],
@@ -181,7 +184,51 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
     final.fit(X_all, hist.y[p_all + h_all])
     bar.update(1)
     bar.close()
-    return TrainResult(replace(design, drop=dropped), final, dist, report, cols)
+    return TrainResult(replace(design, drop=dropped), final, dist, report, cols, nowcast)
+
+
+def signal_surprise(
+    signals: dict[str, np.ndarray], p: np.ndarray, nxt: dict[str, np.ndarray], indptr: np.ndarray
+) -> np.ndarray:
+    """Per row and channel, log1p(value on the day after the origin) - log1p(mean of the last 7 days)."""
+    from pullcast.forecast.nowcast import recent_mean
+
+    series = np.searchsorted(indptr, p, side="right") - 1
+    out = np.empty((p.size, len(signals)))
+    for j, (channel, values) in enumerate(signals.items()):
+        prior = recent_mean(values, indptr)[series]
+        out[:, j] = np.log1p(np.maximum(nxt[channel], 0.0)) - np.log1p(np.maximum(np.nan_to_num(prior), 0.0))
+    return out
+
+
+def fit_surprise(
+    hist: History,
+    signals: dict[str, np.ndarray],
+    p: np.ndarray,
+    h: np.ndarray,
+    y: np.ndarray,
+    mu: np.ndarray,
+    horizon: int,
+) -> dict[str, list[float]]:
+    """How much the day-after-origin signal moves demand beyond the forecast, per horizon and channel.
+
+    On the held-out rows, the log-ratio of actual to forecast demand is regressed (ridge, no intercept)
+    on the signal surprise of the day after the origin: the value that day against the trailing 7-day
+    mean. The coefficients, one row per horizon, drive intraday nowcasts.
+    """
+    inside = p + 1 < hist.indptr[hist.series_of(p) + 1]
+    p, h, y, mu = p[inside], h[inside], y[inside], mu[inside]
+    nxt = {c: v[p + 1] for c, v in signals.items()}
+    z = signal_surprise(signals, p, nxt, hist.indptr)
+    r = np.log1p(y) - np.log1p(mu)
+    coef = np.zeros((horizon, len(signals)))
+    for k in range(1, horizon + 1):
+        rows = (h == k) & np.isfinite(r) & np.isfinite(z).all(axis=1)
+        if rows.sum() < 10 * len(signals):
+            continue
+        A, b = z[rows], r[rows]
+        coef[k - 1] = np.linalg.solve(A.T @ A + 1.0 * np.eye(A.shape[1]), A.T @ b)
+    return {c: coef[:, j].tolist() for j, c in enumerate(signals)}
 
 
 def _train_baseline(

@@ -138,6 +138,7 @@ class Forecaster(Estimator):
         self.model_ = result.model
         self.distribution_: NBDistribution = result.distribution
         self.signal_report_ = result.signal_report
+        self.nowcast_coef_ = result.nowcast
         self.feature_names_ = result.feature_names
         self.ids_ = panel.ids.reset_index(drop=True)
         self.training_window_ = (panel.dates.grid[0], panel.dates.grid[-1])
@@ -275,24 +276,19 @@ class Forecaster(Estimator):
             return self._predict_mean(hist, ids, design, fut)
         if getattr(self, "profile_", None) is None:
             self.profile_ = nowcast.intraday_profile(store, channels)
-        sums = {c for c in channels if store.channels[c].agg == "sum"}
-        ext = nowcast.extend_signals(hist, today, sums, self.profile_, as_of, self.freq)
-        X = self._design_rows(hist, ids, design, fut)
-        n, horizon = hist.n_series, self.horizon
-        series = np.repeat(np.arange(n), horizon)
-        h = np.tile(np.arange(1, horizon + 1), n)
-        ext_last = ext.indptr[1:] - 1
-        for name, values in design.rolling(ext, last=True).items():
-            if name.startswith("sig_") and name in X.columns:
-                X[name] = values[series]
-        for c in channels:
-            if f"sig_{c}_level" in X.columns:
-                X[f"sig_{c}_level"] = ext.signals[c][ext_last][series].astype(np.float32)
-            lead = int(design.leads.get(c, 0))
-            if f"sig_{c}_lead" in X.columns:
-                idx = ext_last[series] - 1 + np.minimum(h - lead, 1)
-                X[f"sig_{c}_lead"] = ext.signals[c][idx].astype(np.float32)
-        return self.model_.predict(X[self.feature_names_])
+        start = self._predict_mean(hist, ids, design, fut)
+        coef = getattr(self, "nowcast_coef_", None) or {}
+        h = np.tile(np.arange(self.horizon), hist.n_series)
+        series = np.repeat(np.arange(hist.n_series), self.horizon)
+        shift = np.zeros(start.size)
+        for c, per_h in coef.items():
+            level = store.channels[c].agg != "sum"
+            share = 1.0 if level else max(self.profile_.share(c, as_of), 1e-3)
+            reliability = 1.0 if level else share / (share + nowcast.SHRINK)
+            prior = nowcast.recent_mean(hist.signals[c], hist.indptr)
+            z = np.log1p(np.maximum(today[c] / share, 0.0)) - np.log1p(np.maximum(np.nan_to_num(prior), 0.0))
+            shift += np.asarray(per_h)[h] * reliability * z[series]
+        return np.clip((start + 1.0) * np.exp(shift) - 1.0, 0.0, None)
 
     def _design_rows(
         self, hist: History, ids: pd.DataFrame, design: Design, fut: pd.DataFrame | None
@@ -436,7 +432,7 @@ class Forecaster(Estimator):
             raise DataError(
                 f"signal channel(s) {missing} used by the model are absent from the signals given"
             )
-        return {c: aligned[c] for c in channels}
+        return {c: np.array(aligned[c], dtype=np.float64) for c in channels}  # copies: the store's are views
 
     def _static_for(self, ids: pd.DataFrame, panel: Panel | None) -> StaticBlock:
         """The static block over ``ids``: known series keep their attributes, new ones take ``panel``'s."""

@@ -3,12 +3,15 @@
 The start-of-day forecast uses sales and signals up to yesterday (the origin). During today, signal
 events keep arriving. For a sum channel, today's full-day value is estimated from what has arrived by
 ``as_of`` and the channel's intraday profile: the share of a day's value that has usually arrived by
-that hour on that weekday, learnt from the arrival history of the signal store. The estimate is
-shrunk towards the channel's recent daily mean while little of the day has arrived, so early-morning
-noise cannot swing the forecast. Levels (``last``/``mean`` channels) are used as they stand.
+that hour on that weekday, learnt from the arrival history of the signal store. Levels
+(``last``/``mean`` channels) are used as they stand.
 
-The model is not retrained: the signal features are recomputed as of today (with the estimated
-value) while the sales features stay at yesterday's origin, and the horizon rows are predicted again.
+How much a surprise in today's signal (its log value against the trailing 7-day mean) moves demand
+beyond the start-of-day forecast is learnt at fit time on the held-out slice, per horizon and channel
+(a ridge regression of log actual/forecast on the surprise; see
+:func:`pullcast.forecast._training.fit_surprise`). A nowcast multiplies the start-of-day forecast by
+``exp(coefficient * reliability * surprise)``, where the reliability ``share / (share + 0.25)`` keeps
+early-morning estimates, made from few events, from swinging it. The model is not retrained.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pullcast.features import History
 
 __all__ = ["IntradayProfile", "extend_signals", "intraday_profile"]
 
-_SHRINK = 0.25  # weight of the recent mean when about a fifth of the day has arrived
+SHRINK = 0.25  # weight of the recent mean when about a fifth of the day has arrived
 _PRIOR_DAYS = 7
 _HOUR_NS = 3_600 * 10**9
 
@@ -114,8 +117,8 @@ def extend_signals(
         partial = np.asarray(today.get(channel, np.zeros(n)), dtype=np.float64)
         if channel in sum_channels:
             share = max(profile.share(channel, as_of), 1e-3)
-            recent = _recent_mean(values, state.indptr, _PRIOR_DAYS)
-            weight = share / (share + _SHRINK)
+            recent = recent_mean(values, state.indptr, _PRIOR_DAYS)
+            weight = share / (share + SHRINK)
             estimate = weight * (partial / share) + (1.0 - weight) * np.nan_to_num(recent)
         else:
             estimate = partial
@@ -133,7 +136,8 @@ def extend_signals(
     )
 
 
-def _recent_mean(values: np.ndarray, indptr: np.ndarray, days: int) -> np.ndarray:
+def recent_mean(values: np.ndarray, indptr: np.ndarray, days: int = _PRIOR_DAYS) -> np.ndarray:
+    """Mean of each series' last ``days`` values (NaN counted as 0), one per series."""
     ends = indptr[1:]
     starts = np.maximum(indptr[:-1], ends - days)
     csum = np.concatenate(([0.0], np.cumsum(np.nan_to_num(values))))

@@ -118,6 +118,7 @@ def save(f: Forecaster, path: str | Path) -> Path:
         },
         "stores": None if f.stores_ is None else f.stores_.astype(str).to_dict("list"),
         "signal_report": json.loads(f.signal_report_.to_json(orient="records")),
+        "nowcast_coef": getattr(f, "nowcast_coef_", None),
         "checksums": {name: _sha256(out / name) for name in files},
     }
     meta = json.loads(json.dumps(meta, default=str))
@@ -215,6 +216,7 @@ def load(path: str | Path) -> Forecaster:
     )
     f.feature_names_ = list(meta["feature_names"])
     f.signal_report_ = pd.DataFrame(meta["signal_report"])
+    f.nowcast_coef_ = meta.get("nowcast_coef")
     start, end = meta["training_window"]
     f.training_window_ = (pd.Timestamp(start), pd.Timestamp(end))
     f.stores_ = None if meta["stores"] is None else pd.DataFrame(meta["stores"])
