@@ -1,0 +1,310 @@
+"""Benchmark gate for CI: run every benchmark at a quick size and compare tracked ratios with a baseline.
+
+``python -m benchmarks gate [--only a,b] [--skip a,b] [--update-baseline] [--timeout S]``
+
+Each benchmark runs in its own process (``python -m benchmarks NAME <quick args>``, below in
+:data:`SUITE`); benchmarks that need ``../shared/data`` are skipped when it is absent. From the JSON
+each one writes, the gate reads **tracked metrics** that do not depend on how fast this machine is:
+
+- ``speed`` metrics are ratios of two timings taken in the same process (pandas time / pullcast time,
+  coreforecast / pullcast, ...); higher is better. A speed metric **regresses** when it falls below
+  ``SPEED_TOLERANCE`` (50%) of its baseline value: a shared 2-core machine moves ratios by tens of
+  percent, a real regression (a lost Numba path, a quadratic loop) by far more.
+- ``quality`` metrics are deterministic results (seeded): an accuracy ratio against a published
+  reference, the overstock cut of the replenishment replay, the strength of a detected lead. They
+  regress when they get worse than the baseline by more than ``QUALITY_TOLERANCE`` (5%, relative).
+- ``check`` metrics must be true (e.g. the service lost no acknowledged event, answered without errors).
+
+The summary goes to ``benchmarks/results/gate.md`` and ``gate.json``; the exit status is 1 when a
+benchmark failed or a tracked metric regressed, else 0. ``--update-baseline`` writes the measured values
+to ``benchmarks/results/baseline.json`` (commit it) instead of comparing. Metrics absent from the
+baseline are reported as new; baseline metrics not measured (skipped benchmark) are reported as skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks._common import RESULTS, SHARED_DATA, markdown_table
+
+BASELINE = RESULTS / "baseline.json"
+SPEED_TOLERANCE = 0.5  # a speed ratio may fall to 50% of its baseline before the gate fails
+QUALITY_TOLERANCE = 0.05  # a quality metric may get 5% worse (relative) before the gate fails
+
+Metric = tuple[str, float, str]  # (name, value, kind: "speed" | "quality" | "check")
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, int | float) and math.isfinite(float(x))
+
+
+def _kernels(res: dict[str, Any]) -> list[Metric]:
+    out: list[Metric] = []
+    for row in res.get("rows", []):
+        if row.get("threads") != 1:  # single-thread rows use CPU time: the stable ones on a shared box
+            continue
+        name = row["kernel"]
+        if _finite(row.get("pandas/pullcast")):
+            out.append((f"kernels.{name}.pandas_over_pullcast", float(row["pandas/pullcast"]), "speed"))
+        if _finite(row.get("pullcast/coreforecast")) and row["pullcast/coreforecast"] > 0:
+            ratio = 1.0 / float(row["pullcast/coreforecast"])
+            out.append((f"kernels.{name}.coreforecast_over_pullcast", ratio, "speed"))
+    return out
+
+
+def _signals(res: dict[str, Any]) -> list[Metric]:
+    out: list[Metric] = []
+    for row in res.get("rows", []):
+        ratio = row.get("vs_pandas_groupby")  # pullcast time / pandas groupby time of the same events
+        if _finite(ratio) and ratio > 0 and not str(row["step"]).startswith("reference"):
+            key = str(row["step"]).split(":")[0].split(" (median")[0].replace(",", "").replace(" ", "_")
+            out.append((f"signals.{key}.pandas_over_pullcast", 1.0 / float(ratio), "speed"))
+    return out
+
+
+def _replenish(res: dict[str, Any]) -> list[Metric]:
+    out: list[Metric] = []
+    rows = res.get("rows", [])
+    for data in sorted({r["data"] for r in rows}):
+        by = {str(r["method"])[:3]: r for r in rows if r["data"] == data}
+        base = by.get("(a)")
+        tag = data.split(" ")[0].lower()
+        for key, label in (("(b)", "pullcast"), ("(c)", "pullcast_signals")):
+            if base is None or key not in by:
+                continue
+            ours = by[key]["markdown_overstock_units"]
+            if ours > 0 and base["markdown_overstock_units"] > 0:
+                ratio = float(base["markdown_overstock_units"]) / float(ours)
+                out.append((f"replenish.{tag}.overstock_baseline_over_{label}", ratio, "quality"))
+            out.append((f"replenish.{tag}.{label}_fill_rate", float(by[key]["fill_rate"]), "quality"))
+    return out
+
+
+def _service(res: dict[str, Any]) -> list[Metric]:
+    return [
+        ("service.no_errors", float(res.get("errors", 1) == 0), "check"),
+        ("service.acked_events_stored", float(bool(res.get("counts_equal"))), "check"),
+    ]
+
+
+def _m5_baselines(res: dict[str, Any]) -> list[Metric]:
+    out: list[Metric] = []
+    for row in res.get("rows", []):
+        if _finite(row.get("wrmsse")) and _finite(row.get("reference")):
+            # published/issue reference WRMSSE over ours: 1.0 = as good as the reference, higher is better
+            out.append(
+                (f"m5.{row['model']}.reference_over_wrmsse", row["reference"] / row["wrmsse"], "quality")
+            )
+    return out
+
+
+def _rossmann(res: dict[str, Any]) -> list[Metric]:
+    out: list[Metric] = []
+    for row in res.get("rows", []):
+        if str(row.get("differencing", "")).startswith("weekly") and _finite(row.get("strength")):
+            out.append((f"rossmann.{row['channel']}.weekly_lead_strength", float(row["strength"]), "quality"))
+    return out
+
+
+def _none(res: dict[str, Any]) -> list[Metric]:
+    return []
+
+
+@dataclass(frozen=True)
+class Step:
+    """One benchmark run of the gate: its quick arguments, result file and tracked metrics."""
+
+    name: str
+    args: tuple[str, ...]
+    result: str
+    metrics: Callable[[dict[str, Any]], list[Metric]]
+    needs: tuple[str, ...] = field(default=())
+
+
+SUITE: tuple[Step, ...] = (
+    Step("make_retail", (), "make_retail", _none),
+    Step("kernels", ("--quick",), "kernels", _kernels),
+    Step("signals", ("--quick",), "signals_quick", _signals),
+    Step("replenish", ("--quick", "--data", "retail"), "replenish_quick", _replenish),
+    Step("service", ("--quick", "--seconds", "5"), "service_quick", _service),
+    Step(
+        "m5_baselines",
+        ("--models", "snaive,sba,tsb"),
+        "m5_baselines",
+        _m5_baselines,
+        ("m5_tx3_foods3", "m5_wrmsse_reference"),
+    ),  # fmt: skip
+    Step("rossmann_leads", ("--stores", "100"), "rossmann_leads", _rossmann, ("rossmann",)),
+)
+
+
+def run_step(step: Step, timeout: float) -> dict[str, Any]:
+    """Run one benchmark in a subprocess; return its status, wall time and tracked metrics."""
+    missing = [d for d in step.needs if not (SHARED_DATA / d).is_dir()]
+    if missing:
+        return {
+            "benchmark": step.name,
+            "status": "skipped",
+            "seconds": 0.0,
+            "note": f"no ../shared/data/{missing[0]}",
+        }
+    result = RESULTS / f"{step.result}.json"
+    before = result.stat().st_mtime if result.exists() else None
+    cmd = [sys.executable, "-m", "benchmarks", step.name, *step.args]
+    root = Path(__file__).resolve().parents[1]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {
+            "benchmark": step.name,
+            "status": "failed",
+            "seconds": timeout,
+            "note": f"timeout after {timeout:.0f} s",
+        }
+    seconds = time.perf_counter() - t0
+    (RESULTS / f"gate_{step.name}.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
+        return {"benchmark": step.name, "status": "failed", "seconds": seconds,
+                "note": f"exit {proc.returncode}: {tail[0][:200]}"}  # fmt: skip
+    if not result.exists() or result.stat().st_mtime == before:
+        return {
+            "benchmark": step.name,
+            "status": "failed",
+            "seconds": seconds,
+            "note": f"{result.name} not written",
+        }
+    metrics = step.metrics(json.loads(result.read_text()))
+    return {"benchmark": step.name, "status": "ok", "seconds": seconds, "note": "", "metrics": metrics}
+
+
+def compare(metrics: list[Metric], baseline: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per tracked metric: value, baseline, the floor it must stay above, and a verdict."""
+    rows = []
+    seen = set()
+    for name, value, kind in metrics:
+        seen.add(name)
+        base = baseline.get(name)
+        if base is None:
+            rows.append(
+                {"metric": name, "kind": kind, "value": value, "baseline": "", "floor": "", "verdict": "new"}
+            )
+            continue
+        ref = float(base["value"])
+        if kind == "speed":
+            floor = SPEED_TOLERANCE * ref
+        elif kind == "quality":
+            floor = ref - QUALITY_TOLERANCE * abs(ref)
+        else:
+            floor = 1.0
+        verdict = "ok" if value >= floor else "REGRESSED"
+        rows.append(
+            {
+                "metric": name,
+                "kind": kind,
+                "value": value,
+                "baseline": ref,
+                "floor": floor,
+                "verdict": verdict,
+            }
+        )
+    for name, base in sorted(baseline.items()):
+        if name not in seen:
+            ref = float(base["value"])
+            kind = base.get("kind", "")
+            rows.append(
+                {
+                    "metric": name,
+                    "kind": kind,
+                    "value": "",
+                    "baseline": ref,
+                    "floor": "",
+                    "verdict": "skipped",
+                }
+            )
+    return rows
+
+
+def _select(names: str | None) -> set[str]:
+    return {n.strip() for n in names.split(",") if n.strip()} if names else set()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks gate", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="accepted for `all --quick`; the gate is always quick"
+    )
+    parser.add_argument("--only", default=None, help="comma-separated benchmarks to run (default: all)")
+    parser.add_argument("--skip", default=None, help="comma-separated benchmarks to leave out")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per benchmark (default 300)")
+    parser.add_argument(
+        "--update-baseline", action="store_true", help="write baseline.json instead of comparing"
+    )
+    args = parser.parse_args(argv)
+    only, skip = _select(args.only), _select(args.skip)
+    unknown = (only | skip) - {s.name for s in SUITE}
+    if unknown:
+        parser.error(f"unknown benchmark(s) {sorted(unknown)}; the gate runs {[s.name for s in SUITE]}")
+    RESULTS.mkdir(exist_ok=True)
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    runs = []
+    for step in SUITE:
+        if (only and step.name not in only) or step.name in skip:
+            continue
+        print(f"gate: {step.name} {' '.join(step.args)}", flush=True)
+        runs.append(run_step(step, args.timeout))
+        print(
+            f"gate: {step.name} {runs[-1]['status']} in {runs[-1]['seconds']:.1f} s {runs[-1]['note']}",
+            flush=True,
+        )
+    metrics = [m for r in runs for m in r.get("metrics", [])]
+    if args.update_baseline:
+        payload = {name: {"value": value, "kind": kind} for name, value, kind in metrics}
+        BASELINE.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+        print(f"gate: wrote {len(payload)} tracked metrics to {BASELINE}")
+        return int(any(r["status"] == "failed" for r in runs))
+    baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
+    if only or skip:  # a partial run does not report the others as skipped
+        ran = {m[0] for m in metrics}
+        prefixes = {r["benchmark"].split("_")[0] for r in runs}
+        baseline = {k: v for k, v in baseline.items() if k in ran or k.split(".")[0] in prefixes}
+    rows = compare(metrics, baseline)
+    failed = [r for r in runs if r["status"] == "failed"]
+    regressed = [r for r in rows if r["verdict"] == "REGRESSED"]
+    runs_table = [{k: r[k] for k in ("benchmark", "status", "seconds", "note")} for r in runs]
+    md = [
+        "# Benchmark gate",
+        "",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}.",
+        f"Speed ratios fail below {SPEED_TOLERANCE:.0%} of baseline; quality metrics fail when "
+        f"{QUALITY_TOLERANCE:.0%} worse than baseline; checks must hold.",
+        "",
+        markdown_table(runs_table),
+        "",
+        markdown_table(rows),
+        "",
+        f"**{'FAIL' if failed or regressed else 'PASS'}**: {len(failed)} benchmark(s) failed, "
+        f"{len(regressed)} metric(s) regressed, total {sum(r['seconds'] for r in runs):.0f} s.",
+    ]
+    (RESULTS / "gate.md").write_text("\n".join(md) + "\n")
+    (RESULTS / "gate.json").write_text(
+        json.dumps({"runs": runs_table, "metrics": rows}, indent=2, default=str)
+    )
+    print("\n".join(md))
+    return 1 if failed or regressed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
