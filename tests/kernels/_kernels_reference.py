@@ -9,11 +9,29 @@ the same float32 inputs and may differ by its final rounding to float32 (``toler
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
+import pullcast.kernels._common as kernels_common
+
+
+@pytest.fixture(autouse=True, scope="module")
+def parallel_drivers() -> Iterator[None]:
+    """Run the parallel drivers (several chunks per thread) even on the small test inputs.
+
+    The public functions run inputs under 200,000 values on one thread; the tests import this fixture
+    so that the chunked parallel path is what they check.
+    """
+    before = kernels_common._SERIAL_BELOW
+    kernels_common._SERIAL_BELOW = 0
+    yield
+    kernels_common._SERIAL_BELOW = before
+
 
 # ---------------------------------------------------------------------------------------------------------
 # hypothesis panels

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from _kernels_reference import (
+from _kernels_reference import (  # noqa: F401  (parallel_drivers is an autouse fixture)
     last_values,
     panels,
+    parallel_drivers,
     ref_decayed_sum,
     ref_diff,
     ref_ewm,

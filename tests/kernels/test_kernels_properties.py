@@ -8,7 +8,7 @@ import numba
 import numpy as np
 import pandas as pd
 import pytest
-from _kernels_reference import drop_last, last_values, panels, tolerance
+from _kernels_reference import drop_last, last_values, panels, parallel_drivers, tolerance  # noqa: F401
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
@@ -199,6 +199,18 @@ def test_chunks_balance_work_at_series_boundaries(monkeypatch: pytest.MonkeyPatc
     assert work.max() <= lengths.sum() / (bounds.size - 1) + 1000  # off by at most one long series
     monkeypatch.setattr(common.numba, "get_num_threads", lambda: 1)
     assert_array_equal(chunk_bounds(ip), [0, lengths.size])
+
+
+def test_small_inputs_run_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pullcast.kernels._common as common
+
+    monkeypatch.setattr(common, "_SERIAL_BELOW", 1000)
+    before = numba.get_num_threads()
+    with common.threads_for(999):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+    with common.threads_for(1000):
+        assert numba.get_num_threads() == before
 
 
 X = np.arange(6, dtype=np.float64)

@@ -18,6 +18,7 @@ from pullcast.kernels._common import (
     check_int,
     check_min_periods,
     chunk_bounds,
+    threads_for,
 )
 from pullcast.kernels._jit import jit, jit_parallel
 
@@ -190,7 +191,8 @@ def _transform(data: object, indptr: object, params: np.ndarray, q: float, op: i
     x = as_data(data)
     ip = as_indptr(indptr, x.size)
     out = np.empty_like(x)
-    _order_driver(x, out, ip, chunk_bounds(ip), params, q, op)
+    with threads_for(x.size):
+        _order_driver(x, out, ip, chunk_bounds(ip), params, q, op)
     return out
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from pullcast.kernels._common import as_data, as_indptr, check_float, check_state, chunk_bounds
+from pullcast.kernels._common import as_data, as_indptr, check_float, check_state, chunk_bounds, threads_for
 from pullcast.kernels._jit import jit, jit_parallel
 
 __all__ = [
@@ -294,7 +294,8 @@ def _transform(data: object, indptr: object, op: int, alpha: float) -> np.ndarra
     out = np.empty_like(x)
     longest = int(np.diff(ip).max()) if op == _EXP_MEAN and ip.size > 1 else 0  # for 1 / (t + 1)
     recip = 1.0 / np.arange(1, longest + 1, dtype=np.float64)
-    _recursive_driver(x, out, ip, chunk_bounds(ip), op, alpha, x.dtype == np.float64, recip)
+    with threads_for(x.size):
+        _recursive_driver(x, out, ip, chunk_bounds(ip), op, alpha, x.dtype == np.float64, recip)
     return out
 
 

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from pullcast.kernels._common import as_data, as_indptr, check_int, check_min_periods, chunk_bounds
+from pullcast.kernels._common import (
+    as_data,
+    as_indptr,
+    check_int,
+    check_min_periods,
+    chunk_bounds,
+    threads_for,
+)
 from pullcast.kernels._rolling_impl import (
     _MAX_SCRATCH,
     _MEAN,
@@ -48,7 +55,8 @@ def _transform(data: object, indptr: object, params: np.ndarray, op: int) -> np.
     longest = int(np.diff(ip).max()) if ip.size > 1 else 0
     # scratch for the vectorised differences of the rolling sum, per chunk (bounded: 512 KB)
     scratch = min(longest, _MAX_SCRATCH) if op == _SUM or op == _MEAN else 0
-    _rolling_driver(x, out, ip, chunk_bounds(ip), np.append(params, scratch), op, x.dtype == np.float64)
+    with threads_for(x.size):
+        _rolling_driver(x, out, ip, chunk_bounds(ip), np.append(params, scratch), op, x.dtype == np.float64)
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from pullcast.kernels._common import as_data, as_indptr, check_int, chunk_bounds
+from pullcast.kernels._common import as_data, as_indptr, check_int, chunk_bounds, threads_for
 from pullcast.kernels._jit import jit, jit_parallel
 
 __all__ = ["diff", "diff_update", "lag", "lag_update"]
@@ -61,7 +61,8 @@ def _run(data: object, indptr: object, k: int, op: int) -> np.ndarray:
     ip = as_indptr(indptr, x.size)
     k = check_int(k, "k", 0)
     out = np.empty_like(x)
-    _shift_driver(x, out, ip, chunk_bounds(ip), k, op)
+    with threads_for(x.size):
+        _shift_driver(x, out, ip, chunk_bounds(ip), k, op)
     return out
 
 

@@ -28,6 +28,7 @@ from pullcast.kernels._common import (
     check_min_periods,
     check_state,
     chunk_bounds,
+    threads_for,
 )
 from pullcast.kernels._signal_impl import (
     _DECAY,
@@ -67,7 +68,8 @@ def _transform(
 ) -> np.ndarray:
     out = np.empty_like(x)
     ints = np.array([i1, i2, 0], dtype=np.int64)
-    _signal_driver(x, y, out, indptr, chunk_bounds(indptr), op, ints, f)
+    with threads_for(x.size):
+        _signal_driver(x, y, out, indptr, chunk_bounds(indptr), op, ints, f)
     return out
 
 
