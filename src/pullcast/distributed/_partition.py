@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pullcast.columns import Columns
+from pullcast.distributed._leads import lead_sums
 from pullcast.features import Design, History, StaticBlock, sample_rows
 from pullcast.forecast import _inputs, _training
 from pullcast.forecast.distribution import NBDistribution
@@ -87,7 +88,7 @@ def prepare(
         found = store.aligned(panel, stores=stores) if store is not None else {}
         size = int(panel.indptr[-1])
         aligned = {c: np.array(found[c]) if c in found else np.zeros(size) for c in channels}
-    leads = _training.discover_leads(panel, aligned, int(params["horizon"])) if aligned else {}
+    leads = lead_sums(panel, aligned, int(params["horizon"])) if aligned else {}
     static = _inputs.static_frame(panel, requested[0])
     extra = [c for c in static.columns if c not in ("sku", "store")]
     stats = {
@@ -95,7 +96,7 @@ def prepare(
         "n_series": panel.n_series,
         "first": panel.dates.grid[0],
         "last": panel.dates.grid[-1],
-        "leads": leads,
+        "lead_sums": leads,
         "static": {c: sorted(static[c].astype(str).unique().tolist()) for c in static.columns},
         "static_extra": extra,
         "covariates": _inputs.choose_covariates(panel, requested[1]),

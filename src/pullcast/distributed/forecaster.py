@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -11,6 +10,7 @@ import pandas as pd
 from pullcast.base import Estimator, check_is_fitted
 from pullcast.columns import Columns
 from pullcast.distributed import _boost, _calibrate, _io, _partition
+from pullcast.distributed._leads import combine_leads
 from pullcast.errors import ConfigError, DataError
 from pullcast.features import Design, FeatureSpec, StaticBlock
 from pullcast.forecast import _training
@@ -46,8 +46,8 @@ class DaskForecaster(Estimator):
     Notes
     -----
     Differences from the single-machine fit: training rows are sampled per partition (each partition
-    gets its share of ``max_rows``), LightGBM's data-parallel training bins features per worker, and a
-    channel's lead is the most common significant lead over partitions. Forecasts therefore agree with
+    gets its share of ``max_rows``) and LightGBM's data-parallel training bins features per worker. Signal
+    leads are the same as on one machine (summed per-partition statistics). Forecasts therefore agree with
     :class:`pullcast.Forecaster`'s up to these differences, not bit for bit.
     """
 
@@ -141,13 +141,25 @@ class DaskForecaster(Estimator):
             )
         self.quantiles_ = qs
         stores_c = None if stores is None else stores.rename(columns=self.columns.canonical())
-        sales_f, events_f, channels, n = self._inputs(sales, signals)
+        parts, design, grid = self._parts(sales, signals, stores_c, spec)
+        self._train(parts, template, design)
+        self.n_partitions_ = len(parts)
+        self.stores_ = stores_c
+        self.training_window_ = (grid[0], grid[-1])
+        return self
+
+    def _parts(
+        self, sales: Any, signals: Any, stores: pd.DataFrame | None, spec: FeatureSpec
+    ) -> tuple[list[Any], Design, pd.DatetimeIndex]:
+        """Futures of the partitions with their feature rows, the global design and the global grid."""
+        params = self._forecaster_params()
+        sales_f, events_f, channels, _ = self._inputs(sales, signals)
         prep = self._submit_all(
             _partition.prepare,
             sales_f,
             events_f,
             params=params,
-            stores=stores_c,
+            stores=stores,
             channels=channels,
             requested=(spec.static, spec.covariates),
         )
@@ -173,12 +185,32 @@ class DaskForecaster(Estimator):
             )
             for k, (p, cap) in enumerate(zip(prep, caps, strict=True))
         ]
-        del prep, sales_f, events_f
-        self._train(parts, template, design)
-        self.n_partitions_ = n
-        self.stores_ = stores_c
-        self.training_window_ = (grid[0], grid[-1])
-        return self
+        return parts, design, grid
+
+    def training_rows(
+        self, sales: Any, signals: Any = None, stores: pd.DataFrame | None = None, which: str = "all"
+    ) -> Any:
+        """The feature rows :meth:`fit` builds, keyed by ``sku, store, origin, horizon`` (for inspection).
+
+        Parameters
+        ----------
+        sales, signals, stores
+            As for :meth:`fit`.
+        which : {"tr", "va", "all"}, default "all"
+            Rows of the validation model's training set, its held-out set, or the final model's set.
+
+        Returns
+        -------
+        dask.dataframe.DataFrame
+            ``sku, store, origin``, the features and ``__target`` (the demand at origin + horizon).
+        """
+        if which not in ("tr", "va", "all"):
+            raise ConfigError(f"which must be 'tr', 'va' or 'all', got {which!r}")
+        params = self._forecaster_params()
+        spec, _ = Forecaster(**params)._check_params()
+        stores_c = None if stores is None else stores.rename(columns=self.columns.canonical())
+        parts, _, _ = self._parts(sales, signals, stores_c, spec)
+        return self._from_futures(self._submit_all(_partition.rows_with_keys, parts, name=which))
 
     def _global_design(
         self, spec: FeatureSpec, stats: list[dict[str, Any]]
@@ -188,11 +220,8 @@ class DaskForecaster(Estimator):
         last = max(s["last"] for s in stats)
         grid = pd.date_range(first, last, freq=pd.tseries.frequencies.to_offset(self.freq))
         self.covariates_ = tuple(stats[0]["covariates"])
-        leads: dict[str, int] = {}
-        for channel in sorted({c for s in stats for c in s["leads"]}):
-            votes = Counter(int(s["leads"][channel]) for s in stats if channel in s["leads"])
-            significant = {k: v for k, v in votes.items() if k > 0}
-            leads[channel] = min(significant, key=lambda k: (-significant[k], k)) if significant else 0
+        sums = [(int(grid.get_loc(s["first"])), s["lead_sums"]) for s in stats]
+        leads = combine_leads(sums, len(grid))
         self.leads_ = leads
         if spec.static is not None:
             static_cols = tuple(spec.static)
