@@ -106,16 +106,46 @@ def main(argv: list[str]) -> int:
 
     started = train.groupby("sku")["units"].transform(lambda s: s.gt(0).cummax())
     trimmed = train[started.to_numpy(dtype=bool)]
-    spec = pc.FeatureSpec(calendar=m5_calendar(folder))
-    model = GlobalLGBM(n_estimators=args.trees, learning_rate=0.03, num_leaves=127, min_data_in_leaf=100)
-    f = pc.Forecaster(
-        horizon=HORIZON,
-        features=spec,
-        model=model,
-        max_rows=args.max_rows,
-        train_window=args.train_window,
-        seed=0,
-    )
+    calendar = m5_calendar(folder)
+
+    def make(config: dict[str, object]) -> pc.Forecaster:
+        spec = pc.FeatureSpec(calendar=calendar, ids_as_categories=bool(config["ids"]))
+        model = GlobalLGBM(
+            n_estimators=args.trees,
+            learning_rate=float(config["lr"]),  # type: ignore[arg-type]
+            num_leaves=int(config["leaves"]),  # type: ignore[call-overload]
+            min_data_in_leaf=100,
+        )
+        return pc.Forecaster(
+            horizon=HORIZON,
+            features=spec,
+            model=model,
+            max_rows=args.max_rows,
+            train_window=args.train_window,
+            seed=0,
+            verbose=False,
+        )
+
+    chosen = CANDIDATES[0]
+    selection = []
+    if args.select:
+        # choose the configuration on the 28 days BEFORE the evaluation window (never on the window itself)
+        for config in CANDIDATES:
+            t0 = time.perf_counter()
+            cv = pc.backtest(make(config), trimmed, n_windows=1, horizon=HORIZON)
+            past = trimmed[trimmed["date"] <= cv["cutoff"].iloc[0]]
+            selection.append(
+                {
+                    **config,
+                    "wrmsse_selection_window": wrmsse_of(cv, past, weights),
+                    "seconds": time.perf_counter() - t0,
+                }
+            )
+            print(markdown_table(selection[-1:]), flush=True)
+        best = min(range(len(CANDIDATES)), key=lambda i: float(selection[i]["wrmsse_selection_window"]))
+        chosen = CANDIDATES[best]
+        print(f"chosen on the selection window: {chosen}", flush=True)
+    f = make(chosen).set_params(verbose=True)
     t0 = time.perf_counter()
     f.fit(trimmed)
     fit_s = time.perf_counter() - t0
@@ -126,7 +156,7 @@ def main(argv: list[str]) -> int:
         raise SystemExit(f"forecast is missing {missing} rows")
     rows.append(
         {
-            "model": "pullcast lgbm (calendar, NB quantiles)",
+            "model": f"pullcast lgbm {chosen}",
             **score(cv, train, weights),
             "reference": np.nan,
             "seconds": fit_s,
@@ -149,7 +179,9 @@ def main(argv: list[str]) -> int:
                 "trees": args.trees,
                 "train_window": args.train_window,
                 "best_iteration": int(f.model_.best_iteration_),
+                "chosen": chosen,
             },
+            "selection": selection,
             "peak_rss_mb": peak_rss_mb(),
         },
     )
