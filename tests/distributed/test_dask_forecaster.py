@@ -168,9 +168,10 @@ def test_features_identical_to_single_machine(client: Any, data: Any, fitted: An
 
 
 def test_forecasts_close_to_single_machine(data: Any, fitted: Any) -> None:
-    """Stated tolerance: the two forecasts differ by less than 15% WAPE overall and 25% per SKU total,
-    and their accuracy against the actuals by less than 0.05 WAPE (LightGBM's data-parallel training
-    bins and bags per worker, so the boosters are not identical)."""
+    """Stated tolerance: without row/feature subsampling the forecasts differ by less than 2% WAPE and
+    each SKU's total by less than 5% (data-parallel LightGBM may bin features from each worker's rows;
+    measured here: identical). With LightGBM's default bagging each worker samples its own rows, and
+    the forecasts differ more (about 7% WAPE on make_retail, see docs/scaling.md)."""
     past, ahead, events, stores, _ = data
     f, fc_d, _ = fitted
     single = Forecaster(**KW).fit(past, events, stores)
@@ -180,16 +181,15 @@ def test_forecasts_close_to_single_machine(data: Any, fitted: Any) -> None:
     assert len(m) == len(fc_s) == len(fc_d)
     between = np.abs(m["forecast_s"] - m["forecast_d"]).sum() / m["forecast_s"].sum()
     per_sku = m.groupby("sku")[["forecast_s", "forecast_d"]].sum()
-    print(f"WAPE between forecasts {between:.4f}\n{per_sku}")
-    assert between < 0.15
-    np.testing.assert_allclose(per_sku["forecast_d"], per_sku["forecast_s"], rtol=0.25, atol=3.0)
+    assert between < 0.02
+    np.testing.assert_allclose(per_sku["forecast_d"], per_sku["forecast_s"], rtol=0.05)
     q = fc_d[["p10", "p50", "p90"]].to_numpy()
     assert np.all(np.diff(q, axis=1) >= 0)
     act = m.merge(ahead[["sku", "store", "date", "units"]], on=["sku", "store", "date"])
     wape_s = np.abs(act["units"] - act["forecast_s"]).sum() / act["units"].sum()
     wape_d = np.abs(act["units"] - act["forecast_d"]).sum() / act["units"].sum()
-    print(f"WAPE vs actuals: single {wape_s:.4f}, dask {wape_d:.4f}")
-    assert abs(wape_d - wape_s) < 0.05
+    assert abs(wape_d - wape_s) < 0.01
+    np.testing.assert_allclose(fc_d.sort_values(["sku", "store", "date"])["p90"], fc_s["p90"], atol=1.0)
     assert f.leads_ == single.leads_
     assert sorted(f.feature_names_) == sorted(single.feature_names_)
 

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from pullcast.backtest import cutoffs
-from pullcast.base import clone
 from pullcast.columns import Columns
 from pullcast.distributed import _io
 from pullcast.errors import ConfigError, DataError
@@ -19,6 +18,11 @@ if TYPE_CHECKING:
     from pullcast.distributed.forecaster import DaskForecaster
 
 __all__ = ["backtest", "propose_orders"]
+
+
+def _fresh(forecaster: DaskForecaster) -> DaskForecaster:
+    """An unfitted copy sharing the client (``clone`` would deep-copy the client)."""
+    return type(forecaster)(**forecaster.get_params())
 
 
 def _join_actuals(
@@ -76,7 +80,7 @@ def backtest(
 
     if n_windows < 1 or step < 1:
         raise ConfigError(f"n_windows and step must be >= 1, got {n_windows}, {step}")
-    template = clone(forecaster)
+    template = _fresh(forecaster)
     if horizon is not None:
         template.set_params(horizon=int(horizon))
     cols = template.columns
@@ -90,7 +94,7 @@ def backtest(
     windows = []
     for cut in cuts:
         past, ahead = frame[frame["date"] <= cut], frame[frame["date"] > cut]
-        fitted = clone(template).set_params(verbose=False).fit(past, signals=signals, stores=stores)
+        fitted = _fresh(template).set_params(verbose=False).fit(past, signals=signals, stores=stores)
         join = partial(_join_actuals, columns=cols, cut=cut, model=name)
         future = ahead if fitted.covariates_ else None
         windows.append(fitted._from_futures(fitted.predict_futures(future, join, ahead)))
