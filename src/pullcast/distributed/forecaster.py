@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,8 @@ class DaskForecaster(Estimator):
     :class:`pullcast.Forecaster`'s up to these differences, not bit for bit.
     """
 
+    _clock: float  # start of the current fit stage (see timings_)
+
     def __init__(
         self,
         client: Any = None,
@@ -82,6 +85,12 @@ class DaskForecaster(Estimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ helpers
+    def _lap(self, stage: str) -> None:
+        """Record the wall time since the previous lap in ``timings_`` (seconds per fit stage)."""
+        now = time.perf_counter()
+        self.timings_[stage] = now - self._clock
+        self._clock = now
+
     def _forecaster_params(self) -> dict[str, Any]:
         params = self.get_params()
         params.pop("client")
@@ -141,8 +150,11 @@ class DaskForecaster(Estimator):
             )
         self.quantiles_ = qs
         stores_c = None if stores is None else stores.rename(columns=self.columns.canonical())
+        self.timings_: dict[str, float] = {}
+        self._clock = time.perf_counter()
         parts, design, grid = self._parts(sales, signals, stores_c, spec)
         self._train(parts, template, design)
+        self._lap("calibrate_and_final_model")
         self.n_partitions_ = len(parts)
         self.stores_ = stores_c
         self.training_window_ = (grid[0], grid[-1])
@@ -298,6 +310,7 @@ class DaskForecaster(Estimator):
         """The signal gate, the final model and the calibration, as in ``forecast._training.train``."""
         client = self._client()
         counts = client.gather(self._submit_all(_partition.n_rows, parts))
+        self._lap("features")
         meta_part = (
             next(p for p, c in zip(parts, counts, strict=True) if c["tr"] > 0)
             if any(c["tr"] for c in counts)
@@ -339,7 +352,9 @@ class DaskForecaster(Estimator):
             report = pd.DataFrame(rows)
         dropped = tuple(f"sig_{c}_" for c in channels if c not in kept)
         cols = [c for c in all_cols if not c.startswith(dropped)] if dropped else all_cols
+        self._lap("signal_gate")
         booster, rounds, _ = self._fit_eval(parts, counts, template, cols, 1.0)
+        self._lap("validation_model")
         valid_model = _boost.as_model(booster, template, rounds)
         dist = self._calibrate(parts, valid_model)
         X, y = self._frames(parts, counts, "all", cols, 1.0)
