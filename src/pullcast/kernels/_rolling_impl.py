@@ -404,30 +404,28 @@ def _seasonal_mean(x: np.ndarray, out: np.ndarray, season: int, w: int, minp: in
 
 
 @jit
-def _rolling_one(
-    x: np.ndarray,
-    out: np.ndarray,
-    params: np.ndarray,
-    op: int,
-    comp: bool,
-    buf: np.ndarray,
-    table: np.ndarray,
-) -> None:
-    """One series; ``params`` is ``[window, min_periods, season, lag, scratch length]``."""
+def _result_table(params: np.ndarray, op: int) -> np.ndarray:
+    """``table[c]``: sum of ``c`` values -> result (NaN below min_periods, ``1 / c`` for a mean, 1 for a
+    sum); ``table[w + 1 + c]``: ``1 / (c - 1)`` for the std, NaN where ``c`` values give no result."""
     w = params[0]
     minp = params[1]
-    if op == _SUM or op == _MEAN:
-        if not _sum_dense(x, out, w, op == _MEAN, comp, buf, table):
-            _sum_nan(x, out, w, comp, table, buf)
-    elif op == _STD:
-        if not _std_dense(x, out, w, minp):
-            _std_nan(x, out, w, table)
-    else:
-        _seasonal_mean(x, out, params[2], w, minp)
+    table = np.empty(2 * (w + 1), dtype=np.float64)
+    for r in range(w + 1):
+        if r < minp or (op != _SUM and r == 0):
+            table[r] = np.nan
+        else:
+            table[r] = 1.0 / r if op != _SUM else 1.0
+        table[w + 1 + r] = np.nan if r < minp or r < 2 else 1.0 / (r - 1)
+    return table
+
+
+# One small parallel driver per kernel family (not one for all): the first call of a family then
+# compiles only that family's code. ``params`` is ``[window, min_periods, season, lag, scratch]``;
+# positions before the lag see an all-NaN window: NaN, or 0 for a sum with min_periods=0 (pandas).
 
 
 @jit_parallel
-def _rolling_driver(
+def _sum_driver(
     x: np.ndarray,
     out: np.ndarray,
     indptr: np.ndarray,
@@ -438,27 +436,56 @@ def _rolling_driver(
 ) -> None:
     w = params[0]
     shift = params[3]
-    # positions before the lag see an all-NaN window: NaN, or 0 for a sum with min_periods=0 (pandas)
     empty = 0.0 if op == _SUM and params[1] == 0 else np.nan
-    scratch = params[4]
     for c in prange(bounds.size - 1):
-        buf = np.empty(2 * scratch, dtype=np.float64)
-        # window sum over r values -> result: NaN below min_periods (and for the mean of nothing)
-        table = np.empty(2 * (w + 1), dtype=np.float64)
-        for r in range(w + 1):
-            if r < params[1] or (op != _SUM and r == 0):
-                table[r] = np.nan
-            else:
-                table[r] = 1.0 / r if op != _SUM else 1.0
-            # for the std: 1 / (c - 1), NaN where c values give no result
-            table[w + 1 + r] = np.nan if r < params[1] or r < 2 else 1.0 / (r - 1)
+        buf = np.empty(2 * params[4], dtype=np.float64)
+        table = _result_table(params, op)
         for i in range(bounds[c], bounds[c + 1]):
             a = indptr[i]
             b = indptr[i + 1]
             m = min(shift, b - a)
             for t in range(a, a + m):
                 out[t] = empty
-            _rolling_one(x[a : b - m], out[a + m : b], params, op, comp, buf, table)
+            xs = x[a : b - m]
+            os = out[a + m : b]
+            if not _sum_dense(xs, os, w, op == _MEAN, comp, buf, table):
+                _sum_nan(xs, os, w, comp, table, buf)
+
+
+@jit_parallel
+def _std_driver(
+    x: np.ndarray, out: np.ndarray, indptr: np.ndarray, bounds: np.ndarray, params: np.ndarray
+) -> None:
+    w = params[0]
+    minp = params[1]
+    shift = params[3]
+    for c in prange(bounds.size - 1):
+        table = _result_table(params, _STD)
+        for i in range(bounds[c], bounds[c + 1]):
+            a = indptr[i]
+            b = indptr[i + 1]
+            m = min(shift, b - a)
+            for t in range(a, a + m):
+                out[t] = np.nan
+            xs = x[a : b - m]
+            os = out[a + m : b]
+            if not _std_dense(xs, os, w, minp):
+                _std_nan(xs, os, w, table)
+
+
+@jit_parallel
+def _seasonal_driver(
+    x: np.ndarray, out: np.ndarray, indptr: np.ndarray, bounds: np.ndarray, params: np.ndarray
+) -> None:
+    shift = params[3]
+    for c in prange(bounds.size - 1):
+        for i in range(bounds[c], bounds[c + 1]):
+            a = indptr[i]
+            b = indptr[i + 1]
+            m = min(shift, b - a)
+            for t in range(a, a + m):
+                out[t] = np.nan
+            _seasonal_mean(x[a : b - m], out[a + m : b], params[2], params[0], params[1])
 
 
 @jit

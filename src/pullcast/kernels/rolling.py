@@ -24,8 +24,10 @@ from pullcast.kernels._rolling_impl import (
     _SEASONAL,
     _STD,
     _SUM,
-    _rolling_driver,
     _rolling_last,
+    _seasonal_driver,
+    _std_driver,
+    _sum_driver,
 )
 
 __all__ = [
@@ -55,8 +57,15 @@ def _transform(data: object, indptr: object, params: np.ndarray, op: int) -> np.
     longest = int(np.diff(ip).max()) if ip.size > 1 else 0
     # scratch for the vectorised differences of the rolling sum, per chunk (bounded: 512 KB)
     scratch = min(longest, _MAX_SCRATCH) if op == _SUM or op == _MEAN else 0
+    full = np.append(params, scratch)
     with threads_for(x.size):
-        _rolling_driver(x, out, ip, chunk_bounds(ip), np.append(params, scratch), op, x.dtype == np.float64)
+        bounds = chunk_bounds(ip)
+        if op == _SUM or op == _MEAN:
+            _sum_driver(x, out, ip, bounds, full, op, x.dtype == np.float64)
+        elif op == _STD:
+            _std_driver(x, out, ip, bounds, full)
+        else:
+            _seasonal_driver(x, out, ip, bounds, full)
     return out
 
 
