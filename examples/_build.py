@@ -639,9 +639,10 @@ inventory = [
     {"sku": "SKU000", "store": "S00", "on_hand": 3.0},
     {"sku": "SKU001", "store": "S01", "on_hand": 0.0},
 ]
-body = {"inventory": inventory, "params": {"case_pack": 6, "lead_time": 2}}
+body = {"inventory": inventory, "params": {"case_pack": 6, "lead_time": 2}, "n_paths": 200}
 r = client.post("/v1/orders", headers=auth, json=body)
-pd.DataFrame(r.json()["rows"])
+print(r.status_code)
+pd.DataFrame(r.json()["orders"])
 """,
     ),
     ("py", "client.__exit__(None, None, None)\nshutil.rmtree(work)"),
