@@ -78,7 +78,7 @@ the weekly `trend` index days later.
         "md",
         """
 Hold out the last week. `future` keeps the planned prices and promotions of that week (known ahead);
-`known` keeps the signal events that had arrived by the cut.
+`known` keeps the signal events that had arrived by the end of the cut day.
 """,
     ),
     (
@@ -87,7 +87,7 @@ Hold out the last week. `future` keeps the planned prices and promotions of that
 H = 7
 cut = sales["date"].max() - pd.Timedelta(days=H)
 history, future = sales[sales["date"] <= cut], sales[sales["date"] > cut]
-known = events[pd.to_datetime(events["arrived_at"]) <= cut]
+known = events[pd.to_datetime(events["arrived_at"]) < cut + pd.Timedelta(days=1)]
 
 f = pc.Forecaster(horizon=H, max_rows=10_000, verbose=False, seed=0)
 f.fit(history, signals=known, stores=stores)
@@ -428,7 +428,7 @@ inventory = history[history["date"] == cut][["sku", "store", "on_hand"]]
         "py",
         """
 f = pc.Forecaster(horizon=H, max_rows=10_000, verbose=False, seed=0)
-f.fit(history, signals=events[events["arrived_at"] <= cut], stores=stores)
+f.fit(history, signals=events[events["arrived_at"] < cut + pd.Timedelta(days=1)], stores=stores)
 future = sales[(sales["date"] > cut) & (sales["date"] <= cut + pd.Timedelta(days=H))]
 fc = f.predict(future)
 paths = SamplePaths(f.forecast_ids_, f.sample_paths(n=500), pd.DatetimeIndex(sorted(fc["date"].unique())))
@@ -465,8 +465,8 @@ class PullcastReplay:
         if cutoff not in self.cache:
             if cutoff > self.last:
                 new = sales[(sales["date"] > self.last) & (sales["date"] <= cutoff)]
-                arrived = events["arrived_at"] - pd.Timedelta(days=1)  # known by the end of the day
-                new_events = events[(arrived > self.last) & (arrived <= cutoff)]
+                day = events["arrived_at"].dt.normalize()  # the day an event became known
+                new_events = events[(day > self.last) & (day <= cutoff)]
                 self.model.update(new, signals=new_events)
                 self.last = cutoff
             ahead = sales[(sales["date"] > cutoff) & (sales["date"] <= cutoff + pd.Timedelta(days=H))]
