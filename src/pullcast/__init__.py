@@ -7,6 +7,7 @@ through the subpackages (``pullcast.kernels``, ``pullcast.signals``, ``pullcast.
 from __future__ import annotations
 
 from pullcast import datasets, errors, kernels, metrics, models, replenish, signals
+from pullcast._version import __version__
 from pullcast.backtest import backtest
 from pullcast.columns import Columns
 from pullcast.datasets import make_retail
@@ -30,7 +31,6 @@ from pullcast.replenish import (
 )
 from pullcast.signals import ChannelSpec, IngestReport, SignalStore, signal_leads
 
-__version__ = "0.1.0"
 
 __all__ = [
     "ChannelSpec",

@@ -160,6 +160,15 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
             )
             bar.update(1)
         report = pd.DataFrame(rows)
+        if len(kept) > 1:
+            # the kept channels together must still beat the no-signal model by the gate
+            cols = base_cols + [c for c in all_cols if c.startswith(tuple(f"sig_{k}_" for k in kept))]
+            _, mu_all = _fit_eval(model, cols, gate_tr, va)
+            together = 1.0 - _wape(va[1], mu_all) / w0 if w0 > 0 else 0.0
+            if together < float(f.signal_gate):
+                kept = []
+                report["kept"] = False
+                report["reason"] = f"together {together:.2%} below gate {f.signal_gate:.2%}"
     dropped = tuple(f"sig_{c}_" for c in hist.signals if c not in kept)
     cols = [c for c in all_cols if not c.startswith(dropped)] if dropped else all_cols
     fitted, mu_va = _fit_eval(model, cols, tr, va)

@@ -45,7 +45,7 @@ class Forecaster(Estimator):
         The names of the columns in every frame passed in.
     freq : str, default "D"
         Frequency of the sales dates.
-    signal_gate : float or None, default 0.005
+    signal_gate : float or None, default 0.01
         Minimum out-of-sample forecast value added (relative WAPE reduction on the held-out slice) a
         signal channel must bring to be kept; None keeps every channel.
     max_rows : int, default 2_000_000
@@ -65,7 +65,7 @@ class Forecaster(Estimator):
         seed: int = 0,
         columns: Columns = Columns(),
         freq: str = "D",
-        signal_gate: float | None = 0.005,
+        signal_gate: float | None = 0.01,
         max_rows: int = 2_000_000,
         train_window: int | None = 730,
         verbose: bool = True,

@@ -55,7 +55,7 @@ def _arrays_to_frame(npz: Any, prefix: str, order: list[str]) -> pd.DataFrame:
 
 def save(f: Forecaster, path: str | Path) -> Path:
     """Write a fitted forecaster to directory ``path`` (created; existing files are replaced)."""
-    from pullcast import __version__
+    from pullcast._version import __version__
 
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
@@ -133,7 +133,7 @@ def _meta_digest(meta: dict[str, Any]) -> str:
 
 
 def _read_meta(path: Path) -> dict[str, Any]:
-    from pullcast import __version__
+    from pullcast._version import __version__
 
     meta_path = path / "meta.json"
     if not meta_path.is_file():
