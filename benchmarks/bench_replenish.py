@@ -447,7 +447,10 @@ def main(argv: list[str]) -> int:
         if args.data in ("both", "m5"):
             proof += proof_m5(args.quick)
     summary = _summary(proof)
-    print(markdown_table(speed + proof))
+    if speed:
+        print(markdown_table(speed))
+    if proof:
+        print(markdown_table(proof))
     for line in summary:
         print(line)
     write_results(
