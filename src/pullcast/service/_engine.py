@@ -27,19 +27,30 @@ __all__ = ["ForecastEngine", "RWLock", "Snapshot"]
 
 
 class RWLock:
-    """Many readers or one writer; a waiting writer holds back new readers (no writer starvation)."""
+    """Many readers or one writer, phase-fair: readers arriving while a writer waits queue behind it,
+    and the readers waiting when a writer leaves all go before the next writer. Neither side starves
+    (a stream of ingests cannot hold off the forecast recomputation, nor the reverse).
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._readers = 0
         self._writer = False
-        self._waiting = 0
+        self._waiting_writers = 0
+        self._waiting_readers = 0
+        self._phase = 0  # writer releases so far
+        self._owed = 0  # readers that were waiting at the last writer release and are still to enter
 
     @contextmanager
     def read(self) -> Iterator[None]:
         with self._cond:
-            while self._writer or self._waiting:
+            mine = self._phase
+            self._waiting_readers += 1
+            while self._writer or (self._waiting_writers and mine == self._phase):
                 self._cond.wait()
+            self._waiting_readers -= 1
+            if mine != self._phase and self._owed:
+                self._owed -= 1
             self._readers += 1
         try:
             yield
@@ -52,16 +63,18 @@ class RWLock:
     @contextmanager
     def write(self) -> Iterator[None]:
         with self._cond:
-            self._waiting += 1
-            while self._writer or self._readers:
+            self._waiting_writers += 1
+            while self._writer or self._readers or self._owed:
                 self._cond.wait()
-            self._waiting -= 1
+            self._waiting_writers -= 1
             self._writer = True
         try:
             yield
         finally:
             with self._cond:
                 self._writer = False
+                self._phase += 1
+                self._owed = self._waiting_readers
                 self._cond.notify_all()
 
 
