@@ -341,7 +341,7 @@ gets `lead_days = -1` (no significant lead).
 ## Signal value inside the forecaster
 
 The forecaster fits with and without each channel on a held-out slice and keeps a channel only if its
-forecast value added (relative WAPE reduction) clears `signal_gate` (default 0.5%).
+forecast value added (relative WAPE reduction) clears `signal_gate` (default 1%).
 """,
     ),
     (
