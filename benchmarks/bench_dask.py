@@ -86,6 +86,19 @@ def _split(sales: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, pd.DataFram
     return sales[sales["date"] <= cut], sales[sales["date"] > cut].drop(columns=["units"])
 
 
+def write_data(folder: str, items: int, days: int, npartitions: int) -> dict[str, Any]:
+    """Generate the panel and write sales (to the last 28 days), events and the future to Parquet."""
+    import dask.dataframe as dd
+
+    t0 = time.perf_counter()
+    sales, events = synthetic_m5(items, days)
+    gen_s = time.perf_counter() - t0
+    past, future = _split(sales, 28)
+    for name, frame in (("sales", past), ("events", events), ("future", future)):
+        dd.from_pandas(frame, npartitions=max(1, npartitions)).to_parquet(Path(folder) / name)
+    return {"n_series": items * _STORES, "sales_rows": len(past), "events": len(events), "gen_s": gen_s}
+
+
 def _forecaster_kwargs(args: dict[str, Any]) -> dict[str, Any]:
     from pullcast.models.lgbm import GlobalLGBM
 
@@ -118,6 +131,20 @@ def run_single(folder: str, args: dict[str, Any]) -> dict[str, Any]:
     return {"read_s": read_s, "fit_s": fit_s, "predict_s": predict_s, "rows": rows, "peak_mb": peak_rss_mb()}
 
 
+def _count_gathered(client: Any, sizes: list[int]) -> None:
+    """Record the size of everything the client receives from the cluster (results of futures)."""
+    from dask.sizeof import sizeof
+
+    orig = client._gather
+
+    async def spy(futures: Any, *args: Any, **kwargs: Any) -> Any:
+        out = await orig(futures, *args, **kwargs)
+        sizes.append(int(sizeof(out)))
+        return out
+
+    client._gather = spy
+
+
 def _worker_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -134,6 +161,8 @@ def run_dask(folder: str, args: dict[str, Any]) -> dict[str, Any]:
     )
     client = Client(cluster)
     start_s = time.perf_counter() - t0
+    gathered: list[int] = []
+    _count_gathered(client, gathered)
     try:
         f = DaskForecaster(client, npartitions=int(args["npartitions"]), **_forecaster_kwargs(args))
         t0 = time.perf_counter()
@@ -151,6 +180,8 @@ def run_dask(folder: str, args: dict[str, Any]) -> dict[str, Any]:
             "rows": rows,
             "worker_peak_mb": sorted(float(v) for v in workers.values()),
             "client_peak_mb": peak_rss_mb(),
+            "client_received_mb": sum(gathered) / 1e6,
+            "client_largest_result_mb": max(gathered, default=0) / 1e6,
             "stages_s": dict(f.timings_),
         }
     finally:
@@ -177,22 +208,16 @@ def main(argv: list[str]) -> int:
     items = args.items or (30 if args.quick else 3049 if args.full else 305)
     days = args.days or (500 if args.quick else 1941)
     params = {"rounds": args.rounds, "max_rows": args.max_rows, "npartitions": args.npartitions}
-    t0 = time.perf_counter()
-    sales, events = synthetic_m5(items, days)
-    gen_s = time.perf_counter() - t0
-    n_series = items * _STORES
-    past, future = _split(sales, 28)
-    print(
-        f"synthetic panel: {n_series:,} series x {days:,} days, {len(past):,} sales rows, "
-        f"{len(events):,} events ({gen_s:.1f} s)",
-        flush=True,
-    )
     with tempfile.TemporaryDirectory(prefix="pullcast_bench_dask_") as tmp:
-        import dask.dataframe as dd
-
-        for name, frame in (("sales", past), ("events", events), ("future", future)):
-            dd.from_pandas(frame, npartitions=max(1, args.npartitions)).to_parquet(Path(tmp) / name)
-        del sales, events, past, future
+        # generated in a child too: Linux keeps a process's peak RSS across fork/exec, so the parent
+        # must stay small for the children's peaks to be their own
+        info = _in_fresh_process(write_data, tmp, items, days, args.npartitions)
+        n_series = info["n_series"]
+        print(
+            f"synthetic panel: {n_series:,} series x {days:,} days, {info['sales_rows']:,} sales rows, "
+            f"{info['events']:,} events ({info['gen_s']:.1f} s)",
+            flush=True,
+        )
         rows: list[dict[str, Any]] = []
         single = None if args.skip_single else _in_fresh_process(run_single, tmp, params)
         distributed = _in_fresh_process(run_dask, tmp, params)
