@@ -14,6 +14,8 @@ each one writes, the gate reads **tracked metrics** that do not depend on how fa
   reference, the overstock cut of the replenishment replay, the strength of a detected lead. They
   regress when they get worse than the baseline by more than ``QUALITY_TOLERANCE`` (5%, relative).
 - ``check`` metrics must be true (e.g. the service lost no acknowledged event, answered without errors).
+- ``info`` metrics are reported next to their baseline but never fail: ratios of timings shorter than
+  ``MIN_GATED_SECONDS`` (the millisecond incremental signal updates), which move by 2-4x between runs here.
 
 The summary goes to ``benchmarks/results/gate.md`` and ``gate.json``; the exit status is 1 when a
 benchmark failed or a tracked metric regressed, else 0. ``--update-baseline`` writes the measured values
@@ -41,8 +43,9 @@ from benchmarks._common import RESULTS, SHARED_DATA, markdown_table
 BASELINE = RESULTS / "baseline.json"
 SPEED_TOLERANCE = 0.5  # a speed ratio may fall to 50% of its baseline before the gate fails
 QUALITY_TOLERANCE = 0.05  # a quality metric may get 5% worse (relative) before the gate fails
+MIN_GATED_SECONDS = 0.1  # timings shorter than this are too noisy here to gate a ratio on
 
-Metric = tuple[str, float, str]  # (name, value, kind: "speed" | "quality" | "check")
+Metric = tuple[str, float, str]  # (name, value, kind: "speed" | "quality" | "check" | "info")
 
 
 def _finite(x: Any) -> bool:
@@ -69,7 +72,10 @@ def _signals(res: dict[str, Any]) -> list[Metric]:
         ratio = row.get("vs_pandas_groupby")  # pullcast time / pandas groupby time of the same events
         if _finite(ratio) and ratio > 0 and not str(row["step"]).startswith("reference"):
             key = str(row["step"]).split(":")[0].split(" (median")[0].replace(",", "").replace(" ", "_")
-            out.append((f"signals.{key}.pandas_over_pullcast", 1.0 / float(ratio), "speed"))
+            # steps of a few milliseconds (the incremental updates) move by 2-4x between runs on a shared
+            # machine: reported, not gated
+            kind = "speed" if float(row.get("seconds", 0.0)) >= MIN_GATED_SECONDS else "info"
+            out.append((f"signals.{key}.pandas_over_pullcast", 1.0 / float(ratio), kind))
     return out
 
 
@@ -253,6 +259,18 @@ def compare(metrics: list[Metric], baseline: dict[str, dict[str, Any]]) -> list[
             )
             continue
         ref = float(base["value"])
+        if kind == "info":
+            rows.append(
+                {
+                    "metric": name,
+                    "kind": kind,
+                    "value": value,
+                    "baseline": ref,
+                    "floor": "",
+                    "verdict": "info",
+                }
+            )
+            continue
         if kind == "speed":
             floor = SPEED_TOLERANCE * ref
         elif kind == "quality":

@@ -47,10 +47,15 @@ def test_extractors_read_the_benchmarks_json():
         ("kernels.rm.pandas_over_pullcast", 40.0, "speed"),
         ("kernels.rm.coreforecast_over_pullcast", 0.5, "speed"),
     ]
-    signals = {"rows": [{"step": "ingest 1,000 events", "vs_pandas_groupby": 4.0},
+    signals = {"rows": [{"step": "ingest 1,000 events", "vs_pandas_groupby": 4.0, "seconds": 1.0},
+                        {"step": "one-day update: x", "vs_pandas_groupby": 0.5, "seconds": 0.01},
                         {"step": "reference: pandas", "vs_pandas_groupby": 1.0},
                         {"step": "  of which append", "vs_pandas_groupby": float("nan")}]}  # fmt: skip
-    assert gate._signals(signals) == [("signals.ingest_1000_events.pandas_over_pullcast", 0.25, "speed")]
+    assert gate._signals(signals) == [
+        ("signals.ingest_1000_events.pandas_over_pullcast", 0.25, "speed"),
+        ("signals.one-day_update.pandas_over_pullcast", 2.0, "info"),
+    ]
+    assert gate.compare([("i", 0.01, "info")], {"i": {"value": 9.0, "kind": "info"}})[0]["verdict"] == "info"
     value = {"summary": [{"strength": 2.0, "change_h1_7": -0.2}]}
     assert gate._signal_value(value) == [
         ("signal_value.strength_2.wape_no_signal_over_signal_h1_7", 1.25, "quality")
@@ -69,7 +74,7 @@ def test_every_suite_step_is_a_benchmark_and_the_baseline_covers_the_suite():
     baseline = json.loads(gate.BASELINE.read_text())
     prefixes = {name.split(".")[0] for name in baseline}
     assert {"kernels", "signals", "update", "service"} <= prefixes
-    assert all(entry["kind"] in ("speed", "quality", "check") for entry in baseline.values())
+    assert all(entry["kind"] in ("speed", "quality", "check", "info") for entry in baseline.values())
 
 
 def test_a_quick_run_keeps_the_full_size_result(tmp_path, monkeypatch):
