@@ -157,7 +157,7 @@ def run_dask(folder: str, args: dict[str, Any]) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit=None
     )
     client = Client(cluster)
     start_s = time.perf_counter() - t0

@@ -16,6 +16,7 @@ pytest.importorskip("sklearn")  # lightgbm.dask needs it
 from pullcast import Forecaster  # noqa: E402
 from pullcast.datasets import make_retail  # noqa: E402
 from pullcast.distributed import DaskForecaster, backtest, propose_orders  # noqa: E402
+from pullcast.distributed._io import part_of_sku  # noqa: E402
 from pullcast.features import Design, FeatureSpec, History, StaticBlock, sample_rows  # noqa: E402
 from pullcast.forecast._inputs import static_frame  # noqa: E402
 from pullcast.forecast._training import discover_leads  # noqa: E402
@@ -41,6 +42,11 @@ KW: dict[str, Any] = {
 @pytest.fixture(scope="module")
 def data() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     sales, events, stores = make_retail(n_skus=8, n_stores=3, n_days=150, seed=7)
+    # the SKUs of one partition start 30 days late: that partition's own date grid starts later than the
+    # global one, so its history must be rebased onto the global grid to get the same rows
+    late = (part_of_sku(sales["sku"], 3) == 0) & (sales["date"] < sales["date"].min() + pd.Timedelta(days=30))
+    assert 0 < late.sum() < len(sales)
+    sales = sales[~late].reset_index(drop=True)
     cut = sales["date"].max() - pd.Timedelta(days=HORIZON)
     past, ahead = sales[sales["date"] <= cut], sales[sales["date"] > cut]
     return past.reset_index(drop=True), ahead.reset_index(drop=True), events, stores, sales
@@ -50,7 +56,7 @@ def data() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.D
 def client() -> Iterator[Any]:
     # threads (processes=False) start in a fraction of a second; LightGBM's network state is per thread
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     )
     with distributed.Client(cluster) as c:
         yield c
