@@ -157,7 +157,11 @@ def run_dask(folder: str, args: dict[str, Any]) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", memory_limit=None
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        memory_limit=args["worker_memory"],
     )
     client = Client(cluster)
     start_s = time.perf_counter() - t0
@@ -204,10 +208,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--npartitions", type=int, default=8)
     parser.add_argument("--skip-single", action="store_true", help="only the Dask run")
+    parser.add_argument(
+        "--worker-memory",
+        default="8GB",
+        help="memory limit per worker (the nanny restarts a worker above it)",
+    )
     args = parser.parse_args(argv)
     items = args.items or (30 if args.quick else 3049 if args.full else 305)
     days = args.days or (500 if args.quick else 1941)
-    params = {"rounds": args.rounds, "max_rows": args.max_rows, "npartitions": args.npartitions}
+    params = {
+        "rounds": args.rounds,
+        "max_rows": args.max_rows,
+        "npartitions": args.npartitions,
+        "worker_memory": args.worker_memory,
+    }
     with tempfile.TemporaryDirectory(prefix="pullcast_bench_dask_") as tmp:
         # generated in a child too: Linux keeps a process's peak RSS across fork/exec, so the parent
         # must stay small for the children's peaks to be their own
@@ -245,7 +259,7 @@ def main(argv: list[str]) -> int:
         f"dask: worker peaks {distributed['worker_peak_mb']} MB, client peak "
         f"{distributed['client_peak_mb']:.0f} MB, stages {distributed['stages_s']}"
     )
-    name = "dask_quick" if args.quick else "dask_full" if args.full else "dask"
+    name = "dask_quick" if args.quick else "dask_full" if args.full else f"dask_{n_series}"
     path = write_results(
         name,
         {

@@ -182,3 +182,17 @@ def test_partitioned_leads_equal_discover_leads() -> None:
         p, a = aligned_of(sales[mine], events[part_of_sku(events["sku"], 3) == k])
         parts.append((int(grid.get_loc(p.dates.grid[0])), lead_sums(p, a, 14)))
     assert combine_leads(parts, len(grid)) == want
+
+
+def test_config_errors_before_any_work() -> None:
+    from pullcast.distributed import DaskForecaster
+    from pullcast.errors import ConfigError
+
+    sales = pd.DataFrame({"sku": ["a"], "store": ["s"], "date": ["2024-01-01"], "units": [1.0]})
+    with pytest.raises(ConfigError, match="global LightGBM model only"):
+        DaskForecaster(object(), model="naive").fit(sales)
+    with pytest.raises(ConfigError, match="horizon"):
+        DaskForecaster(object(), horizon=0).fit(sales)
+    pytest.importorskip("dask.dataframe")
+    with pytest.raises(ConfigError, match="needs client="):
+        DaskForecaster(None).fit(sales)
