@@ -7,6 +7,7 @@ computed once per state version and served from that immutable snapshot.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import threading
 import time
@@ -292,35 +293,53 @@ class ForecastEngine:
 
     def _refresh(self) -> Snapshot:
         try:
-            with self._snap_lock, self.lock.read():
+            with self._snap_lock:
                 snap = self._snapshot
                 if snap is None or snap.version != self.version:
                     snap = self.compute(None, None)
-                    self._snapshot = snap
+                    if self._snapshot is None or self._snapshot.version < snap.version:
+                        self._snapshot = snap
                 return snap
         finally:
             self._refreshing.clear()
 
     def compute(self, future: pd.DataFrame | None, as_of: pd.Timestamp | None) -> Snapshot:
-        """Predict now (call under a read lock); ``future`` with default names or None."""
-        f = self.forecaster
-        source = "none"
-        if self.covariates:
-            source = "request" if future is not None else "carried forward"
-            if future is None:
-                future = self.carried_forward()
-        kwargs: dict[str, Any] = {} if as_of is None else {"as_of": as_of}
-        fut = None if future is None else self.user_names(future)
-        frame = f.predict(fut, **kwargs)
+        """Predict the current state; ``future`` with default names or None (carry covariates forward).
+
+        The read lock is held only to pin the state when possible: for the plain forecast of a LightGBM
+        model the forecaster is copied (attribute references; ``update`` replaces its state objects rather
+        than mutating them) and predicts outside the lock, so writes never wait for a forecast. Nowcasts
+        (``as_of``) and request futures read the signal store, so they predict under the lock.
+        """
+        from pullcast.models.lgbm import GlobalLGBM
+
+        with self.lock.read():
+            version, live = self.version, self.forecaster
+            source = "none"
+            if self.covariates:
+                source = "request" if future is not None else "carried forward"
+                if future is None:
+                    future = self.carried_forward(live)
+            fut = None if future is None else self.user_names(future)
+            kwargs: dict[str, Any] = {} if as_of is None else {"as_of": as_of}
+            f = copy.copy(live)  # predict sets attributes (forecast_ids_, ...): keep concurrent calls apart
+            if as_of is not None or source == "request" or not isinstance(live.model_, GlobalLGBM):
+                snap = self._snapshot_of(f, f.predict(fut, **kwargs), version, source)
+                if getattr(live, "profile_", None) is None and getattr(f, "profile_", None) is not None:
+                    live.profile_ = f.profile_  # the intraday profile the forecaster caches
+                return snap
+        return self._snapshot_of(f, f.predict(fut), version, source)
+
+    def _snapshot_of(self, f: Forecaster, frame: pd.DataFrame, version: int, source: str) -> Snapshot:
         frame = frame.rename(columns={v: k for k, v in f.columns.user().items() if v in frame.columns})
-        ids = f.ids_.reset_index(drop=True)
+        ids = getattr(f, "forecast_ids_", f.ids_).reset_index(drop=True)
         n, horizon = len(ids), int(f.horizon)
         if len(frame) != n * horizon:
             raise DataError(f"forecast has {len(frame)} rows, expected {n} series x {horizon} days")
         keys = list(zip(ids["sku"].tolist(), ids["store"].tolist(), strict=True))
         qcols = [c for c in frame.columns if c.startswith("p") and c[1:].replace(".", "", 1).isdigit()]
         return Snapshot(
-            version=self.version,
+            version=version,
             ids=ids,
             index={k: i for i, k in enumerate(keys)},
             labels=keys,
@@ -334,9 +353,8 @@ class ForecastEngine:
             covariates_source=source,
         )
 
-    def carried_forward(self) -> pd.DataFrame:
+    def carried_forward(self, f: Forecaster) -> pd.DataFrame:
         """Future covariates: each series' last known value of each covariate, over its forecast dates."""
-        f = self.forecaster
         state, ids = f.state_, f.ids_
         horizon = int(f.horizon)
         last = pd.DatetimeIndex(state.grid[state.grid_pos(state.last_positions())])

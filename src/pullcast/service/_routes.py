@@ -240,8 +240,7 @@ def _snapshot(
     if fut is None and as_of is None:
         return engine.snapshot()
     stamp = None if as_of is None else pd.Timestamp(_naive_utc(as_of))
-    with engine.lock.read():
-        return engine.compute(fut, stamp), False
+    return engine.compute(fut, stamp), False
 
 
 def _rows(snap: Snapshot, keys: list[tuple[Any, Any]], field: str) -> np.ndarray:
