@@ -34,8 +34,8 @@ def append_sales(
     """Append new sales days (canonical column names); return the state, its ids and the new rows' panel.
 
     New days must come after each series' last known day; a gap is filled with zero sales. Series not
-    seen before are added at the end (their forecasts are cold starts). The state keeps the last
-    ``keep`` periods of each series. NaN units are unknown demand; days absent from ``new`` are zero
+    seen before are added at the end (their forecasts are cold starts). The state keeps at least the
+    last ``keep`` periods of each series (it is cut back to ``keep`` when a series reaches twice that). NaN units are unknown demand; days absent from ``new`` are zero
     sales, or unknown with ``fill_missing="nan"`` (cold starts).
 
     Raises
@@ -90,7 +90,10 @@ def append_sales(
             + describe_rows(frame, np.isin(np.arange(len(frame)), bad), ["sku", "store", "first_new"])
         )
     total = a + gap + b
-    kept = np.minimum(total, keep)
+    # Trim only once the longest series has doubled: between trims the state's grid keeps its start, so
+    # the signal store extends its aligned cache in place instead of rebuilding it (features read only
+    # the last ``keep`` periods either way).
+    kept = np.minimum(total, keep) if total.max(initial=0) > 2 * keep else total
     drop = total - kept
 
     def combine(old: np.ndarray, fresh: np.ndarray, fill: float) -> np.ndarray:
