@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.pullcast-installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-gate docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) -m benchmarks kernels
+
+bench-gate: $(STAMP)
+	$(PY) -m benchmarks gate
+
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

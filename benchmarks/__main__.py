@@ -23,6 +23,10 @@ def main(argv: list[str]) -> int:
         print("usage: python -m benchmarks NAME [options]\navailable: " + ", ".join(available()))
         return 0
     name, rest = argv[0], argv[1:]
+    if name == "gate" or (name == "all" and "--quick" in rest):
+        from benchmarks import gate
+
+        return int(gate.main(rest))
     if name == "all":
         status = 0
         for bench in available():
