@@ -355,24 +355,28 @@ def test_openapi_documents_the_routes(client) -> None:  # type: ignore[no-untype
     assert "SignalEvent" in json.dumps(spec["components"]["schemas"])
 
 
-def test_new_series_from_sales_is_never_a_server_error(client, fitted: Fitted) -> None:  # type: ignore[no-untyped-def]
-    day1 = fitted.later_sales[fitted.later_sales["date"] == fitted.later_sales["date"].min()].head(1)
-    rows = sales_json(day1.assign(sku="NEWSKU"))
-    rows[0]["attributes"] = {"category": "apparel"}
-    r = client.post("/v1/sales", headers=AUTH, json={"rows": rows})
-    assert r.status_code in (200, 422), r.text
-    if r.status_code == 422:  # refused as a whole: nothing stored, state unchanged
-        assert "NEWSKU" in r.json()["message"]
-        assert client.get("/v1/model", headers=AUTH).json()["n_series"] == 12
-        assert client.get("/v1/ready", headers=AUTH).json()["sales_rows_stored"] == 0
-    else:
-        assert r.json()["new_series"] == 1
-        fc = client.post("/v1/forecast", headers=AUTH, json={"series": [{"sku": "NEWSKU", "store": "S00"}]})
-        assert fc.status_code in (200, 422), fc.text
-        orders = client.post(
-            "/v1/orders", headers=AUTH, json={"inventory": [{"sku": "NEWSKU", "store": "S00", "on_hand": 0}]}
-        )
-        assert orders.status_code in (200, 422), orders.text
+def test_new_series_from_sales_are_cold_starts(fitted: Fitted, tmp_path: Path) -> None:
+    """A SKU-store first seen in /v1/sales is forecast (cold start), ordered for, and survives a restart."""
+    day1 = fitted.later_sales[fitted.later_sales["date"] == fitted.later_sales["date"].min()]
+    new_row = day1.head(1).assign(sku="NEWSKU")
+    rows = sales_json(pd.concat([day1, new_row]))
+    rows[-1]["attributes"] = {"category": str(day1["category"].iloc[0])}
+    db = tmp_path / "s.duckdb"
+    series = {"series": [{"sku": "NEWSKU", "store": str(new_row["store"].iloc[0])}]}
+    with make_client(fitted, db) as c:
+        r = c.post("/v1/sales", headers=AUTH, json={"rows": rows})
+        assert r.status_code == 200, r.text
+        assert r.json()["new_series"] == 1 and r.json()["series_updated"] == 13
+        fc = c.post("/v1/forecast", headers=AUTH, json=series)
+        assert fc.status_code == 200, fc.text
+        got = fc.json()["rows"]
+        assert len(got) == fitted.horizon and all(row["forecast"] is not None for row in got)
+        inv = {"inventory": [{**series["series"][0], "on_hand": 0}], "n_paths": 100}
+        orders = c.post("/v1/orders", headers=AUTH, json=inv)
+        assert orders.status_code == 200, orders.text
+        assert c.get("/v1/model", headers=AUTH).json()["n_series"] == 13
+    with make_client(fitted, db) as c:  # replayed on restart
+        assert c.post("/v1/forecast", headers=AUTH, json=series).json()["rows"] == got
 
 
 def test_concurrent_reads_and_writes(fitted: Fitted, tmp_path: Path) -> None:

@@ -249,14 +249,6 @@ class ForecastEngine:
             before = len(f.ids_)
             f.update(sales=self.user_names(frame))
             new = len(f.ids_) - before
-            if new and np.asarray(f.distribution_.alpha).size < len(f.ids_):
-                added = f.ids_.iloc[before:][["sku", "store"]].to_records(index=False).tolist()
-                self._snapshot = None
-                self._rebuild()  # undo: nothing of this batch was committed
-                raise DataError(
-                    f"rows: SKU-store(s) {added[:5]} are new to the model, and this pullcast version cannot "
-                    "forecast series added after fit (cold start through update); refit with them"
-                )
             self._commit("sales", rows, len(rows))
         touched = len(frame[["sku", "store"]].drop_duplicates())
         return touched, new
@@ -376,13 +368,7 @@ class ForecastEngine:
     def sample_paths(self, snap: Snapshot, rows: np.ndarray, n: int, seed: int) -> np.ndarray:
         """Joint demand paths (len(rows), n, horizon) of the series ``rows`` of the snapshot."""
         dist = self.forecaster.distribution_
-        alpha = np.asarray(dist.alpha)
-        if rows.size and int(rows.max()) >= alpha.size:
-            raise DataError(
-                "series: the model has no fitted dispersion for series added after fit; order proposals "
-                "need sample paths, so ask for series known to the model"
-            )
-        sub = replace(dist, alpha=alpha[rows])
+        sub = replace(dist, alpha=np.asarray(dist.alpha_of(rows), dtype=np.float64))
         return np.asarray(sub.sample_paths(snap.mean[rows], int(n), np.random.default_rng(seed)))
 
     def close(self) -> None:
