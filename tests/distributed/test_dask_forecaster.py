@@ -177,7 +177,7 @@ def test_forecasts_close_to_single_machine(data: Any, fitted: Any) -> None:
     """Stated tolerance: without row/feature subsampling the forecasts differ by less than 2% WAPE and
     each SKU's total by less than 5% (data-parallel LightGBM may bin features from each worker's rows;
     measured here: identical). With LightGBM's default bagging each worker samples its own rows, and
-    the forecasts differ more (about 7% WAPE on make_retail, see docs/scaling.md)."""
+    the forecasts differ more (about 5% WAPE on make_retail, see docs/scaling.md)."""
     past, ahead, events, stores, _ = data
     f, fc_d, _ = fitted
     single = Forecaster(**KW).fit(past, events, stores)
