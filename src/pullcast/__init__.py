@@ -31,7 +31,6 @@ from pullcast.replenish import (
 )
 from pullcast.signals import ChannelSpec, IngestReport, SignalStore, signal_leads
 
-
 __all__ = [
     "ChannelSpec",
     "Columns",

@@ -35,8 +35,9 @@ def append_sales(
 
     New days must come after each series' last known day; a gap is filled with zero sales. Series not
     seen before are added at the end (their forecasts are cold starts). The state keeps at least the
-    last ``keep`` periods of each series (it is cut back to ``keep`` when a series reaches twice that). NaN units are unknown demand; days absent from ``new`` are zero
-    sales, or unknown with ``fill_missing="nan"`` (cold starts).
+    last ``keep`` periods of each series (it is cut back to ``keep`` when a series reaches twice that).
+    NaN units are unknown demand; days absent from ``new`` are zero sales, or unknown with
+    ``fill_missing="nan"`` (cold starts).
 
     Raises
     ------
