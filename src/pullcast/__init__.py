@@ -6,7 +6,7 @@ through the subpackages (``pullcast.kernels``, ``pullcast.signals``, ``pullcast.
 
 from __future__ import annotations
 
-from pullcast import datasets, errors, kernels, metrics, models, replenish, signals
+from pullcast import datasets, distributed, errors, kernels, metrics, models, plot, replenish, signals
 from pullcast._version import __version__
 from pullcast.backtest import backtest
 from pullcast.columns import Columns
@@ -49,6 +49,7 @@ __all__ = [
     "backtest",
     "costs_from_prices",
     "datasets",
+    "distributed",
     "errors",
     "evaluate",
     "fva",
@@ -59,6 +60,7 @@ __all__ = [
     "newsvendor",
     "optimal_sS",
     "order_up_to",
+    "plot",
     "propose_orders",
     "replenish",
     "signal_leads",
