@@ -107,16 +107,16 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
     last = int(hist.grid.size - 1)
     lo = 0 if f.train_window is None else max(0, last - int(f.train_window))
     cut = last - horizon - (_VALID_ORIGINS - 1)
-    steps = 3 + len(hist.signals)
-    bar = tqdm(total=steps, desc="pullcast fit", disable=not f.verbose, leave=False)
-    rolling = design.rolling(hist)
-    bar.update(1)
-    report = _empty_report()
     if cut - lo <= horizon:
         raise ConfigError(
             f"not enough history: {last + 1} periods for horizon {horizon}; need more than "
             f"{2 * horizon + _VALID_ORIGINS} (or a shorter horizon)"
         )
+    steps = 3 + len(hist.signals)
+    bar = tqdm(total=steps, desc="pullcast fit", disable=not f.verbose, leave=False)
+    rolling = design.rolling(hist)
+    bar.update(1)
+    report = _empty_report()
     p_tr, h_tr = sample_rows(
         hist, horizon, origin_range=(lo, cut - 1), max_target=cut, max_rows=f.max_rows, rng=rng
     )
@@ -200,13 +200,13 @@ def signal_surprise(
     signals: dict[str, np.ndarray], p: np.ndarray, nxt: dict[str, np.ndarray], indptr: np.ndarray
 ) -> np.ndarray:
     """Per row and channel, log1p(value on the day after the origin) - log1p(mean of the last 7 days)."""
-    from pullcast.forecast.nowcast import recent_mean
+    from pullcast.forecast.nowcast import log_surprise, recent_mean
 
     series = np.searchsorted(indptr, p, side="right") - 1
     out = np.empty((p.size, len(signals)))
     for j, (channel, values) in enumerate(signals.items()):
         prior = recent_mean(values, indptr)[series]
-        out[:, j] = np.log1p(np.maximum(nxt[channel], 0.0)) - np.log1p(np.maximum(np.nan_to_num(prior), 0.0))
+        out[:, j] = log_surprise(nxt[channel], prior)
     return out
 
 
@@ -275,8 +275,7 @@ def _subsample(
 def _central_coverage(qs: tuple[float, ...]) -> float | None:
     if len(qs) < 2:
         return None
-    lo, hi = min(qs), max(qs)
-    return hi - lo if abs((1 - hi) - lo) < 1e-9 else hi - lo
+    return max(qs) - min(qs)
 
 
 def _empty_report() -> pd.DataFrame:

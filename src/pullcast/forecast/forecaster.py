@@ -11,7 +11,7 @@ import pandas as pd
 from pullcast.base import Estimator, check_is_fitted
 from pullcast.columns import FORECAST_MEAN, Columns, quantile_name
 from pullcast.errors import ConfigError, DataError
-from pullcast.features import Design, FeatureSpec, History, StaticBlock, sample_rows
+from pullcast.features import Design, FeatureSpec, History, StaticBlock
 from pullcast.forecast import _inputs, _state, _training
 from pullcast.forecast.distribution import NBDistribution
 from pullcast.panel import Panel
@@ -266,7 +266,7 @@ class Forecaster(Estimator):
         if as_of < day:
             return self._predict_mean(hist, ids, design, fut)
         channels = list(hist.signals)
-        blank = nowcast.extend_signals(hist, {}, set(), nowcast.IntradayProfile({}), as_of, self.freq)
+        blank = nowcast.extend_one_day(hist, self.freq)
         panel = _state.tail_panel(blank, ids, self.freq)
         last = blank.indptr[1:] - 1
         now = store.aligned(panel, as_of=as_of, stores=self.stores_)
@@ -286,7 +286,7 @@ class Forecaster(Estimator):
             share = 1.0 if level else max(self.profile_.share(c, as_of), 1e-3)
             reliability = 1.0 if level else share / (share + nowcast.SHRINK)
             prior = nowcast.recent_mean(hist.signals[c], hist.indptr)
-            z = np.log1p(np.maximum(today[c] / share, 0.0)) - np.log1p(np.maximum(np.nan_to_num(prior), 0.0))
+            z = nowcast.log_surprise(today[c] / share, prior)
             shift += np.asarray(per_h)[h] * reliability * z[series]
         return np.clip((start + 1.0) * np.exp(shift) - 1.0, 0.0, None)
 
@@ -451,16 +451,3 @@ class Forecaster(Estimator):
         self._last_mean = None
         if _training.is_baseline(self.model_):
             self.model_ = self.model_.fit(state.y, state.indptr)
-
-    def rows_for_training(
-        self, hist: History, origin_range: tuple[int, int], max_target: int, rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Sampled (origin, horizon) training rows within a window (used by fit and backtests)."""
-        return sample_rows(
-            hist,
-            self.horizon,
-            origin_range=origin_range,
-            max_target=max_target,
-            max_rows=self.max_rows,
-            rng=rng,
-        )

@@ -23,9 +23,9 @@ import pandas as pd
 
 from pullcast.features import History
 
-__all__ = ["IntradayProfile", "extend_signals", "intraday_profile"]
+__all__ = ["SHRINK", "IntradayProfile", "extend_one_day", "intraday_profile", "log_surprise", "recent_mean"]
 
-SHRINK = 0.25  # weight of the recent mean when about a fifth of the day has arrived
+SHRINK = 0.25  # reliability of a partial day = share / (share + SHRINK): 0.5 when a quarter has arrived
 _PRIOR_DAYS = 7
 _HOUR_NS = 3_600 * 10**9
 
@@ -76,64 +76,34 @@ def intraday_profile(store: object, channels: list[str]) -> IntradayProfile:
     return IntradayProfile(shares)
 
 
-def extend_signals(
-    state: History,
-    today: dict[str, np.ndarray],
-    sum_channels: set[str],
-    profile: IntradayProfile,
-    as_of: pd.Timestamp,
-    freq: str,
-) -> History:
-    """The state with one more day (today): unknown sales, and estimated full-day signal values.
-
-    Parameters
-    ----------
-    state : History
-        The forecasting state; its last period is yesterday (the origin).
-    today : dict of str to ndarray
-        Per channel, the value of every series for today as known at ``as_of`` (one per series).
-    sum_channels : set of str
-        Channels aggregated by sum (scaled up by the intraday profile); others are levels.
-    profile : IntradayProfile
-    as_of : pandas.Timestamp
-    freq : str
-        Frequency of the grid.
-    """
+def extend_one_day(state: History, freq: str) -> History:
+    """The state with one more period (today): sales unknown (NaN), nothing sold, no signal value yet."""
     n = state.n_series
     lengths = state.lengths + 1
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     old = np.arange(int(state.indptr[-1])) + np.repeat(np.arange(n), state.lengths)
-    new = indptr[1:] - 1
 
-    def grow(values: np.ndarray, last: np.ndarray | float) -> np.ndarray:
-        out = np.empty(int(indptr[-1]))
+    def grow(values: np.ndarray, last: float) -> np.ndarray:
+        out = np.full(int(indptr[-1]), last)
         out[old] = values
-        out[new] = last
         return out
 
-    signals = {}
-    for channel, values in state.signals.items():
-        partial = np.asarray(today.get(channel, np.zeros(n)), dtype=np.float64)
-        if channel in sum_channels:
-            share = max(profile.share(channel, as_of), 1e-3)
-            recent = recent_mean(values, state.indptr, _PRIOR_DAYS)
-            weight = share / (share + SHRINK)
-            estimate = weight * (partial / share) + (1.0 - weight) * np.nan_to_num(recent)
-        else:
-            estimate = partial
-        signals[channel] = grow(values, estimate)
     step = pd.tseries.frequencies.to_offset(freq)
-    grid = state.grid.append(pd.DatetimeIndex([state.grid[-1] + step])).as_unit("ns")
     return replace(
         state,
         y=grow(state.y, np.nan),
         sold=grow(state.sold, 0.0),
         indptr=indptr,
-        grid=grid,
+        grid=state.grid.append(pd.DatetimeIndex([state.grid[-1] + step])).as_unit("ns"),
         covariates={k: grow(v, np.nan) for k, v in state.covariates.items()},
-        signals=signals,
+        signals={k: grow(v, np.nan) for k, v in state.signals.items()},
     )
+
+
+def log_surprise(value: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """How far a day's signal value is from its trailing mean: ``log1p(value) - log1p(prior)``."""
+    return np.log1p(np.maximum(value, 0.0)) - np.log1p(np.maximum(np.nan_to_num(prior), 0.0))
 
 
 def recent_mean(values: np.ndarray, indptr: np.ndarray, days: int = _PRIOR_DAYS) -> np.ndarray:
