@@ -321,35 +321,19 @@ class DaskForecaster(Estimator):
         all_cols = client.submit(
             lambda p: [c for c in p.frames["tr"].columns if c != _partition.TARGET], meta_part
         ).result()
-        base_cols = [c for c in all_cols if not c.startswith("sig_")]
         channels = list(self._channels)
         n_tr = sum(c["tr"] for c in counts)
         report = _training._empty_report()
         kept = list(channels)
         if channels and self.signal_gate is not None:
             frac = min(1.0, _GATE_ROWS / max(n_tr, 1))
-            _, _, w0 = self._fit_eval(parts, counts, template, base_cols, frac)
-            rows, kept = [], []
-            for channel in channels:
-                cols = base_cols + [c for c in all_cols if c.startswith(f"sig_{channel}_")]
-                _, _, w_c = self._fit_eval(parts, counts, template, cols, frac)
-                fva = 1.0 - w_c / w0 if w0 > 0 else 0.0
-                keep = fva >= float(self.signal_gate)
-                kept += [channel] if keep else []
-                rows.append(
-                    {
-                        "channel": channel,
-                        "lead_days": design.leads.get(channel, 0),
-                        "wape_without": w0,
-                        "wape_with": w_c,
-                        "fva": fva,
-                        "kept": keep,
-                        "reason": "helps out of sample"
-                        if keep
-                        else f"FVA {fva:.2%} below gate {self.signal_gate:.2%}",
-                    }
-                )
-            report = pd.DataFrame(rows)
+            kept, report = _training.gate_channels(
+                channels,
+                all_cols,
+                lambda cols: self._fit_eval(parts, counts, template, cols, frac)[2],
+                float(self.signal_gate),
+                design.leads,
+            )
         dropped = tuple(f"sig_{c}_" for c in channels if c not in kept)
         cols = [c for c in all_cols if not c.startswith(dropped)] if dropped else all_cols
         self._lap("signal_gate")

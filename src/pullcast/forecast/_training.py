@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -112,7 +113,7 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
             f"not enough history: {last + 1} periods for horizon {horizon}; need more than "
             f"{2 * horizon + _VALID_ORIGINS} (or a shorter horizon)"
         )
-    steps = 3 + len(hist.signals)
+    steps = 5 + len(hist.signals)  # features, gate fits (no-signal, per channel, joint), held-out, final
     bar = tqdm(total=steps, desc="pullcast fit", disable=not f.verbose, leave=False)
     rolling = design.rolling(hist)
     bar.update(1)
@@ -131,44 +132,17 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
     tr = (design.training_matrix(hist, p_tr, h_tr, rolling), hist.y[p_tr + h_tr])
     va = (design.training_matrix(hist, p_va, h_va, rolling), hist.y[p_va + h_va])
     all_cols = list(tr[0].columns)
-    base_cols = [c for c in all_cols if not c.startswith("sig_")]
     kept = list(hist.signals)
     if hist.signals and f.signal_gate is not None:
         gate_tr = _subsample(tr, _GATE_ROWS, rng)
-        _, mu0 = _fit_eval(model, base_cols, gate_tr, va)
-        w0 = _wape(va[1], mu0)
-        rows, kept = [], []
-        for channel in hist.signals:
-            cols = base_cols + [c for c in all_cols if c.startswith(f"sig_{channel}_")]
-            _, mu_c = _fit_eval(model, cols, gate_tr, va)
-            w_c = _wape(va[1], mu_c)
-            fva = 1.0 - w_c / w0 if w0 > 0 else 0.0
-            keep = fva >= float(f.signal_gate)
-            kept += [channel] if keep else []
-            rows.append(
-                {
-                    "channel": channel,
-                    "lead_days": design.leads.get(channel, 0),
-                    "wape_without": w0,
-                    "wape_with": w_c,
-                    "fva": fva,
-                    "kept": keep,
-                    "reason": "helps out of sample"
-                    if keep
-                    else f"FVA {fva:.2%} below gate {f.signal_gate:.2%}",
-                }
-            )
+
+        def held_out_wape(cols: list[str]) -> float:
             bar.update(1)
-        report = pd.DataFrame(rows)
-        if len(kept) > 1:
-            # the kept channels together must still beat the no-signal model by the gate
-            cols = base_cols + [c for c in all_cols if c.startswith(tuple(f"sig_{k}_" for k in kept))]
-            _, mu_all = _fit_eval(model, cols, gate_tr, va)
-            together = 1.0 - _wape(va[1], mu_all) / w0 if w0 > 0 else 0.0
-            if together < float(f.signal_gate):
-                kept = []
-                report["kept"] = False
-                report["reason"] = f"together {together:.2%} below gate {f.signal_gate:.2%}"
+            return _wape(va[1], _fit_eval(model, cols, gate_tr, va)[1])
+
+        kept, report = gate_channels(
+            list(hist.signals), all_cols, held_out_wape, float(f.signal_gate), design.leads
+        )
     dropped = tuple(f"sig_{c}_" for c in hist.signals if c not in kept)
     cols = [c for c in all_cols if not c.startswith(dropped)] if dropped else all_cols
     fitted, mu_va = _fit_eval(model, cols, tr, va)
@@ -194,6 +168,55 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
     bar.update(1)
     bar.close()
     return TrainResult(replace(design, drop=dropped), final, dist, report, cols, nowcast)
+
+
+def gate_channels(
+    channels: list[str],
+    all_cols: list[str],
+    held_out_wape: Callable[[list[str]], float],
+    gate: float,
+    leads: dict[str, int],
+) -> tuple[list[str], pd.DataFrame]:
+    """The signal gate: which channels to keep, and the report saying why.
+
+    ``held_out_wape(cols)`` trains on the columns ``cols`` and returns the held-out WAPE. Each channel's
+    forecast value added is measured against the no-signal model; a channel is kept when it reaches
+    ``gate``, and the kept channels together must reach it too, or none is kept.
+    """
+    base_cols = [c for c in all_cols if not c.startswith("sig_")]
+
+    def with_channels(names: list[str]) -> list[str]:
+        return base_cols + [c for c in all_cols if c.startswith(tuple(f"sig_{k}_" for k in names))]
+
+    def fva(wape: float) -> float:
+        return 1.0 - wape / w0 if w0 > 0 else 0.0
+
+    w0 = held_out_wape(base_cols)
+    rows, kept = [], []
+    for channel in channels:
+        w_c = held_out_wape(with_channels([channel]))
+        keep = fva(w_c) >= gate
+        kept += [channel] if keep else []
+        reason = "helps out of sample" if keep else f"FVA {fva(w_c):.2%} below gate {gate:.2%}"
+        rows.append(
+            {
+                "channel": channel,
+                "lead_days": leads.get(channel, 0),
+                "wape_without": w0,
+                "wape_with": w_c,
+                "fva": fva(w_c),
+                "kept": keep,
+                "reason": reason,
+            }
+        )
+    report = pd.DataFrame(rows)
+    if len(kept) > 1:
+        together = fva(held_out_wape(with_channels(kept)))
+        if together < gate:
+            kept = []
+            report["kept"] = False
+            report["reason"] = f"together {together:.2%} below gate {gate:.2%}"
+    return kept, report
 
 
 def signal_surprise(
