@@ -9,11 +9,12 @@ import pandas as pd
 from tqdm import tqdm
 
 from pullcast.base import clone
+from pullcast.columns import Columns
 from pullcast.errors import ConfigError, DataError
 from pullcast.forecast import Forecaster
 from pullcast.forecast._inputs import canonical, user_names
 
-__all__ = ["backtest", "cutoffs"]
+__all__ = ["backtest", "cutoffs", "join_actuals"]
 
 
 def cutoffs(
@@ -87,20 +88,29 @@ def backtest(
             fitted = clone(template).set_params(verbose=False).fit(user_past, signals=signals, stores=stores)
         else:
             fitted.refresh(user_past, signals=signals, stores=stores)
-        fc = canonical(fitted.predict(user_ahead if fitted.covariates_ else None), cols, "forecast")
-        actual_cols = ["sku", "store", "date", "units"] + [c for c in ("on_hand", "in_stock") if c in frame]
-        fc = fc.merge(ahead[actual_cols], on=["sku", "store", "date"], how="inner")
-        if "on_hand" in fc or "in_stock" in fc:
-            censored = np.zeros(len(fc), dtype=bool)
-            if "on_hand" in fc:
-                censored |= fc.pop("on_hand").to_numpy(dtype=float, na_value=np.nan) <= 0
-            if "in_stock" in fc:
-                censored |= fc.pop("in_stock").to_numpy(dtype=float, na_value=np.nan) <= 0
-            fc["censored"] = censored
-        fc["cutoff"] = cut
-        fc["model"] = (
-            str(template.model) if isinstance(template.model, str) else type(template.model).__name__
-        )
-        results.append(fc)
-    out = pd.concat(results, ignore_index=True)
-    return user_names(out, cols)
+        fc = fitted.predict(user_ahead if fitted.covariates_ else None)
+        model = str(template.model) if isinstance(template.model, str) else type(template.model).__name__
+        results.append(join_actuals(fc, ahead, columns=cols, cut=cut, model=model))
+    return pd.concat(results, ignore_index=True)
+
+
+def join_actuals(
+    forecast: pd.DataFrame, ahead: pd.DataFrame, *, columns: Columns, cut: pd.Timestamp, model: str
+) -> pd.DataFrame:
+    """One window's forecast joined with its actuals, ``censored`` (stockout days), ``cutoff`` and ``model``.
+
+    ``forecast`` has the user's column names, ``ahead`` (the sales after the cutoff) the default ones; the
+    result has the user's.
+    """
+    fc = canonical(forecast, columns, "forecast")
+    ahead = ahead.assign(date=pd.to_datetime(ahead["date"]))
+    stock = [c for c in ("on_hand", "in_stock") if c in ahead]
+    fc = fc.merge(ahead[["sku", "store", "date", "units", *stock]], on=["sku", "store", "date"], how="inner")
+    if stock:
+        censored = np.zeros(len(fc), dtype=bool)
+        for col in stock:
+            censored |= fc.pop(col).to_numpy(dtype=float, na_value=np.nan) <= 0
+        fc["censored"] = censored
+    fc["cutoff"] = cut
+    fc["model"] = model
+    return user_names(fc, columns)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from pullcast.backtest import cutoffs
+from pullcast.backtest import cutoffs, join_actuals
 from pullcast.columns import Columns
 from pullcast.distributed import _io
 from pullcast.errors import ConfigError, DataError
-from pullcast.forecast._inputs import canonical, user_names
+from pullcast.forecast._inputs import user_names
 
 if TYPE_CHECKING:
     from pullcast.distributed.forecaster import DaskForecaster
@@ -23,25 +22,6 @@ __all__ = ["backtest", "propose_orders"]
 def _fresh(forecaster: DaskForecaster) -> DaskForecaster:
     """An unfitted copy sharing the client (``clone`` would deep-copy the client)."""
     return type(forecaster)(**forecaster.get_params())
-
-
-def _join_actuals(
-    forecast: pd.DataFrame, ahead: pd.DataFrame, *, columns: Columns, cut: pd.Timestamp, model: str
-) -> pd.DataFrame:
-    """One partition's window forecast joined with its actuals (as :func:`pullcast.backtest.backtest`)."""
-    fc = canonical(forecast, columns, "forecast")
-    ahead = ahead.assign(date=pd.to_datetime(ahead["date"]))
-    actual_cols = ["sku", "store", "date", "units"] + [c for c in ("on_hand", "in_stock") if c in ahead]
-    fc = fc.merge(ahead[actual_cols], on=["sku", "store", "date"], how="inner")
-    if "on_hand" in fc or "in_stock" in fc:
-        censored = np.zeros(len(fc), dtype=bool)
-        for col in ("on_hand", "in_stock"):
-            if col in fc:
-                censored |= fc.pop(col).to_numpy(dtype=float, na_value=np.nan) <= 0
-        fc["censored"] = censored
-    fc["cutoff"] = cut
-    fc["model"] = model
-    return user_names(fc, columns)
 
 
 def backtest(
@@ -95,7 +75,7 @@ def backtest(
     for cut in cuts:
         past, ahead = frame[frame["date"] <= cut], frame[frame["date"] > cut]
         fitted = _fresh(template).set_params(verbose=False).fit(past, signals=signals, stores=stores)
-        join = partial(_join_actuals, columns=cols, cut=cut, model=name)
+        join = partial(join_actuals, columns=cols, cut=cut, model=name)
         future = ahead if fitted.covariates_ else None
         windows.append(fitted._from_futures(fitted.predict_futures(future, join, ahead)))
     return dd.concat(windows)
