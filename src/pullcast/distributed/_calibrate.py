@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from pullcast.forecast.distribution import _ALPHA_MAX, _ALPHA_MIN, nb_cdf
+from pullcast.forecast.distribution import _ALPHA_MAX, _ALPHA_MIN, nb_cdf, search_scale
 
 __all__ = [
     "alpha_of",
@@ -69,19 +69,6 @@ def scale_sample(
     size = v["y"].size
     pick = rng.choice(size, min(size, int(np.ceil(size * share))), replace=False)
     return {"y": v["y"][pick], "mu": np.maximum(v["mu"][pick], 1e-9), "a": alpha[v["series"][pick]]}
-
-
-def search_scale(y: np.ndarray, mu: np.ndarray, a: np.ndarray, coverage: float) -> float:
-    """The multiplier of the dispersions whose central interval covers closest to ``coverage``."""
-    lo, hi = (1.0 - coverage) / 2.0, 1.0 - (1.0 - coverage) / 2.0
-    best = (np.inf, 0.0)
-    for m in np.geomspace(0.05, 20.0, 49):
-        aa = np.clip(a * m, _ALPHA_MIN, _ALPHA_MAX)
-        inside = (nb_cdf(y, mu, aa) >= lo) & (nb_cdf(y - 1, mu, aa) < hi)
-        gap = abs(float(inside.mean()) - coverage)
-        if gap < best[0] - 1e-9 or (abs(gap - best[0]) <= 1e-9 and abs(np.log(m)) < abs(np.log(best[1]))):
-            best = (gap, float(m))
-    return best[1]
 
 
 def pair_sums(

@@ -18,7 +18,7 @@ from scipy import stats
 
 from pullcast.kernels._jit import jit, jit_parallel
 
-__all__ = ["NBDistribution", "fit_distribution", "nb_cdf", "nb_inverse"]
+__all__ = ["NBDistribution", "fit_distribution", "nb_cdf", "nb_inverse", "search_scale"]
 
 _ALPHA_MIN, _ALPHA_MAX = 1e-3, 50.0
 _NORMAL_ABOVE = 2000.0  # above this mean the NB is replaced by its normal approximation
@@ -181,6 +181,22 @@ class NBDistribution:
         return draws.reshape(n_series, horizon, n).transpose(0, 2, 1).astype(np.float32)
 
 
+def search_scale(y: np.ndarray, mu: np.ndarray, alpha: np.ndarray, coverage: float) -> float:
+    """The multiplier of the dispersions whose central interval covers closest to ``coverage``.
+
+    Among equally close multipliers (a grid from 0.05 to 20) the one nearest 1 wins.
+    """
+    lo, hi = (1.0 - coverage) / 2.0, 1.0 - (1.0 - coverage) / 2.0
+    best = (np.inf, 0.0)
+    for m in np.geomspace(0.05, 20.0, 49):
+        aa = np.clip(alpha * m, _ALPHA_MIN, _ALPHA_MAX)
+        inside = (nb_cdf(y, mu, aa) >= lo) & (nb_cdf(y - 1, mu, aa) < hi)
+        gap = abs(float(inside.mean()) - coverage)
+        if gap < best[0] - 1e-9 or (abs(gap - best[0]) <= 1e-9 and abs(np.log(m)) < abs(np.log(best[1]))):
+            best = (gap, float(m))
+    return best[1]
+
+
 def fit_distribution(
     y: np.ndarray,
     mu: np.ndarray,
@@ -217,17 +233,8 @@ def fit_distribution(
 
     scale = 1.0
     if coverage is not None and y.size:
-        lo, hi = (1.0 - coverage) / 2.0, 1.0 - (1.0 - coverage) / 2.0
         pick = rng.choice(y.size, min(y.size, 50_000), replace=False)
-        ys, ms, a = y[pick], mu[pick], alpha[series[pick]]
-        best = (np.inf, 0.0)
-        for m in np.geomspace(0.05, 20.0, 49):
-            aa = np.clip(a * m, _ALPHA_MIN, _ALPHA_MAX)
-            inside = (nb_cdf(ys, ms, aa) >= lo) & (nb_cdf(ys - 1, ms, aa) < hi)
-            gap = abs(float(inside.mean()) - coverage)
-            if gap < best[0] - 1e-9 or (abs(gap - best[0]) <= 1e-9 and abs(np.log(m)) < abs(np.log(best[1]))):
-                best = (gap, float(m))
-        scale = best[1]
+        scale = search_scale(y[pick], mu[pick], alpha[series[pick]], coverage)
         alpha = np.clip(alpha * scale, _ALPHA_MIN, _ALPHA_MAX)
 
     rho = 0.0
