@@ -284,7 +284,7 @@ class Panel:
         out[self.columns.date] = self.dates.flat()[keep]
         for col, arr in self._data.items():
             values = arr[keep]
-            out[col] = _restore(values, self._dtypes.get(col), include_filled)
+            out[col] = _restore(values, self._dtypes.get(col))
         return out
 
     def __repr__(self) -> str:
@@ -301,7 +301,8 @@ def _is_numeric(series: pd.Series) -> bool:
     return bool(pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
 
 
-def _restore(values: np.ndarray, dtype: object, include_filled: bool) -> np.ndarray | pd.Series:
+def _restore(values: np.ndarray, dtype: object) -> np.ndarray:
+    """Back to the input's integer/bool dtype where that loses nothing (no NaN from filling)."""
     if dtype is None or values.dtype == object:
         return values
     np_dtype = np.dtype(dtype) if isinstance(dtype, np.dtype) else None
