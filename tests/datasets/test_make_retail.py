@@ -172,3 +172,51 @@ def test_sales_frame_builds_a_panel(small):
 def test_bad_arguments(kwargs):
     with pytest.raises(ConfigError):
         make_retail(**kwargs)
+
+
+def test_sku_and_region_events_have_missing_store_labels():
+    """SKU- and region-level events carry a missing store (and SKU-level a missing region), never the
+    text "None": under pandas 2.x the ``"str"`` alias once turned missing labels into that string, so
+    every channel was inferred as store level and only wishlist reached any series."""
+    _, events, _ = make_retail(n_skus=6, n_stores=3, n_days=60, seed=0)
+    for frame_col in ("store", "region"):
+        assert not events[frame_col].astype(object).isin(["None", "nan", "<NA>"]).any(), frame_col
+    by = events.groupby("channel")
+    assert by["store"].apply(lambda s: s.notna().any()).to_dict() == {
+        "search": False, "social": False, "trend": False, "wishlist": True
+    }
+    assert by["region"].apply(lambda s: s.notna().any()).to_dict() == {
+        "search": False, "social": True, "trend": True, "wishlist": False
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_every_channel_reaches_the_series_and_tracks_the_pull(seed):
+    """Each channel's aligned values vary and follow the latent pull of the series' (sku, region)."""
+    from pullcast.signals import SignalStore
+
+    sales, events, stores, truth = make_retail(
+        n_skus=12, n_stores=4, n_days=200, seed=seed, return_truth=True, launches=0.0
+    )
+    panel = Panel.from_frame(sales[["sku", "store", "date", "units"]])
+    store = SignalStore(stores=stores)
+    report = store.append(events)
+    assert report.accepted == len(events)
+    aligned = store.aligned(panel, stores=stores)
+    assert set(aligned) == {"search", "social", "trend", "wishlist"}
+
+    # the latent pull of each panel element's (sku, region of its store, day)
+    grid = panel.to_frame()[["sku", "store", "date"]].merge(stores, on="store", how="left")
+    for name, values in aligned.items():
+        assert np.nanstd(values) > 0, f"{name}: aligned values are constant"
+        frame = grid.assign(value=np.log1p(values))
+        best = -1.0
+        for lag in range(0, 11):  # arrival delay: same evening, next morning, or days after a week
+            pull = truth.pull.assign(date=truth.pull["date"] + pd.Timedelta(days=lag))
+            joined = frame.merge(pull, on=["sku", "region", "date"], how="inner")
+            # within-series correlation, so SKU popularity does not drive it
+            keys = [joined["sku"], joined["store"]]
+            x = joined["value"] - joined.groupby(keys)["value"].transform("mean")
+            y = joined["pull"] - joined.groupby(keys)["pull"].transform("mean")
+            best = max(best, float(np.corrcoef(x, y)[0, 1]))
+        assert best > 0.1, f"{name}: correlation with the latent pull only {best:.3f}"

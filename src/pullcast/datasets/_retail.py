@@ -10,7 +10,7 @@ import pandas as pd
 
 from pullcast.datasets._demand import CATEGORIES, Latent, simulate
 from pullcast.datasets._events import make_events
-from pullcast.datasets._labels import labels
+from pullcast.datasets._labels import labels, string_dtype
 from pullcast.errors import ConfigError
 
 __all__ = ["RetailTruth", "make_retail"]
@@ -202,7 +202,7 @@ def make_retail(
         hourly=hourly,
     )
     stores = pd.DataFrame({"store": store_names, "region": region_names[lat.store_region]})
-    stores = stores.astype({"store": "str", "region": "str"})
+    stores = stores.astype({"store": string_dtype(), "region": string_dtype()})
     if not return_truth:
         return sales, events, stores
     return sales, events, stores, _truth(lat, sales, mask, dates, sku_names, region_names, int(lead_days))
@@ -259,5 +259,5 @@ def _truth(
             "base": lat.base,
             "slow_mover": lat.slow,
         }
-    ).astype({"sku": "str", "category": "str"})
+    ).astype({"sku": string_dtype(), "category": string_dtype()})
     return RetailTruth(demand=demand, pull=pull, skus=skus, lead_days=lead_days)

@@ -6,6 +6,7 @@ timestamps) raises; a bad row in a valid frame is marked with a reason and rejec
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,13 +105,19 @@ def parse_times(col: pd.Series, user_name: str, tz: str) -> Times:
         parsed = col
         aware = False
     else:
+        mixed = (
+            f"column {user_name!r} mixes timezones (or tz-aware with tz-naive values)"
+            "{}. Give one timezone for the whole column, or naive local times."
+        )
         try:
-            parsed = pd.to_datetime(col, errors="coerce", format="mixed")
+            # pandas 2.x returns object values with a FutureWarning where pandas 3 raises
+            with warnings.catch_warnings():
+                warnings.filterwarnings("error", message=".*mixed time zones", category=FutureWarning)
+                parsed = pd.to_datetime(col, errors="coerce", format="mixed")
+        except FutureWarning:
+            raise SignalError(mixed.format("")) from None
         except (ValueError, TypeError) as exc:
-            raise SignalError(
-                f"column {user_name!r} mixes timezones (or tz-aware with tz-naive values): {exc}. "
-                "Give one timezone for the whole column, or naive local times."
-            ) from None
+            raise SignalError(mixed.format(f": {exc}")) from None
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
             parsed = parsed.dt.tz_convert(tz).dt.tz_localize(None)
             aware = True

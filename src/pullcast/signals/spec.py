@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from pullcast.errors import ConfigError
@@ -105,17 +106,34 @@ class ChannelSpec:
         return ("sku", self.level, "time")
 
 
-def infer_spec(name: str, frame: pd.DataFrame, rows: object = None) -> ChannelSpec:
+_DAY_NS = 86_400 * 10**9
+_NAT = np.iinfo(np.int64).min
+
+
+def infer_spec(
+    name: str, frame: pd.DataFrame, rows: np.ndarray | None = None, times_ns: np.ndarray | None = None
+) -> ChannelSpec:
     """The spec of a channel met in a plain events frame (DESIGN section 4).
 
     The level comes from the columns present: a ``store`` column with values for this channel's
-    rows gives store level, else a ``region`` column gives region level, else SKU level; the
-    aggregation is ``"sum"`` and there is no reporting delay. ``frame`` uses canonical names and
-    ``rows`` (a boolean mask or None for all rows) selects the channel's rows.
+    rows gives store level, else a ``region`` column gives region level, else SKU level. The
+    aggregation comes from the cadence of the observation times ``times_ns`` (int64 ns, NaT as the
+    int64 minimum): when the distinct times are a median of two days or more apart (a weekly
+    index such as Google Trends) each value describes a period, so it is carried forward
+    (``"last"``); otherwise (daily or finer counts, or fewer than three distinct times) the values
+    are a daily flow (``"sum"``). There is no reporting delay. ``frame`` uses canonical names and
+    ``rows`` (a boolean mask or None for all rows) selects the channel's rows. Pass a
+    :class:`ChannelSpec` to the store to state any of this explicitly.
     """
+    agg: Agg = "sum"
+    if times_ns is not None:
+        t = times_ns if rows is None else times_ns[rows]
+        t = np.unique(t[t != _NAT])
+        if t.size >= 3 and float(np.median(np.diff(t))) >= 2 * _DAY_NS:
+            agg = "last"
     for level in ("store", "region"):
         if level in frame.columns:
             col = frame[level] if rows is None else frame[level][rows]
             if bool(col.notna().any()):
-                return ChannelSpec(name, level=level)  # type: ignore[arg-type]
-    return ChannelSpec(name, level="sku")
+                return ChannelSpec(name, level=level, agg=agg)  # type: ignore[arg-type]
+    return ChannelSpec(name, level="sku", agg=agg)

@@ -200,7 +200,7 @@ class SignalStore:
             else None
         )
         self._check_awareness(times.aware, None if arrived is None else arrived.aware)
-        chan_codes, chan_table = self._channel_codes(frame)
+        chan_codes, chan_table = self._channel_codes(frame, times.ns)
         specs = list(self._specs.values())
         levels = {s.level for s in specs}
         sku = self._label_codes(frame, "sku", self.sku_vocab, self._skus)
@@ -268,7 +268,7 @@ class SignalStore:
                 "keep one convention per store"
             )
 
-    def _channel_codes(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def _channel_codes(self, frame: pd.DataFrame, times_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         codes, uniques = _factorize(frame["channel"])
         table = np.full(len(uniques), -1, dtype=np.int64)
         for j, u in enumerate(uniques):
@@ -276,7 +276,7 @@ class SignalStore:
             if name not in self._specs and self._infer:
                 rows = codes == j
                 if rows.any():
-                    self._register(infer_spec(name, frame, rows))
+                    self._register(infer_spec(name, frame, rows, times_ns))
             table[j] = self._codes.get(name, -1)
         return codes, table
 
