@@ -230,6 +230,29 @@ def test_channels_inferred_from_columns() -> None:
     }
 
 
+def test_inferred_aggregation_follows_the_cadence() -> None:
+    """A weekly index (Google Trends) is a level carried forward; daily or hourly counts are a flow."""
+    store = SignalStore()
+    weekly = pd.date_range("2024-01-01", periods=6, freq="7D")
+    daily = pd.date_range("2024-01-01", periods=10, freq="D")
+    hourly = pd.date_range("2024-01-01", periods=30, freq="h")
+    two = pd.to_datetime(["2024-01-01", "2024-02-01"])  # too few times to tell a cadence
+    for name, t in (("trend", weekly), ("views", daily), ("clicks", hourly), ("rare", two)):
+        store.append(pd.DataFrame({"sku": "a", "time": t, "channel": name, "value": 1.0}))
+    assert {n: s.agg for n, s in store.channels.items()} == {
+        "trend": "last",
+        "views": "sum",
+        "clicks": "sum",
+        "rare": "sum",
+    }
+    from pullcast import Panel
+
+    grid = pd.date_range("2024-01-01", periods=14, freq="D")
+    sales = pd.DataFrame({"sku": "a", "store": 1, "date": grid, "units": 1.0})
+    trend = store.aligned(Panel.from_frame(sales))["trend"]
+    assert np.all(trend == 1.0)  # carried between the weekly values, not a spike on arrival days
+
+
 def test_arrival_profile_counts_by_hour() -> None:
     store = SignalStore([ChannelSpec("k")])
     times = pd.to_datetime(["2024-01-10 08:10", "2024-01-10 08:50", "2024-01-10 09:00", "2024-01-11 08:00"])

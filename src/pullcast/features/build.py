@@ -21,13 +21,19 @@ from pullcast import kernels
 from pullcast.features.history import History
 from pullcast.features.spec import FeatureSpec
 
-__all__ = ["gathered_features", "rolling_features", "target_features"]
+__all__ = ["baseline_name", "gathered_features", "rolling_features", "target_features"]
 
 _RATIO_WINDOW = 28
 _SIGNAL_MEAN = 7
 _MOMENTUM = (7, 28)
 _ZSCORE = 28
 _PRICE_WINDOW = 28
+_BASELINE = 28  # days of a channel's own trailing mean that its scale-free forms divide by
+
+
+def baseline_name(channel: str) -> str:
+    """The rolling column holding a channel's trailing mean (the base of its log ratios)."""
+    return f"sig_{channel}_mean_{_BASELINE}"
 
 
 def _kernel(name: str, last: bool) -> Callable[..., np.ndarray]:
@@ -67,6 +73,8 @@ def rolling_features(hist: History, spec: FeatureSpec, *, last: bool = False) ->
         pre = f"sig_{channel}"
         if "level" in tr:
             out[f"{pre}_mean_{_SIGNAL_MEAN}"] = mean(s, ip, _SIGNAL_MEAN, 1)
+        if tr & {"level", "lead"}:
+            out[baseline_name(channel)] = mean(s, ip, _BASELINE, 1)
         if "decayed" in tr:
             decayed = _kernel("decayed_sum", last)
             for hl in spec.decay_half_lives:
@@ -94,8 +102,14 @@ def gathered_features(
     p: np.ndarray,
     h: np.ndarray,
     leads: Mapping[str, int],
+    baselines: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Single past values relative to origin ``p`` for horizon ``h`` (both int64 arrays of rows)."""
+    """Single past values relative to origin ``p`` for horizon ``h`` (both int64 arrays of rows).
+
+    ``baselines`` holds, per channel and row, the channel's trailing mean at the origin: with it the
+    signal features gain scale-free log ratios (``log1p(value) - log1p(baseline)``), which one global
+    model can share across SKUs of very different volume.
+    """
     y = hist.y
     first = hist.indptr[hist.series_of(p)]
     out: dict[str, np.ndarray] = {}
@@ -115,11 +129,19 @@ def gathered_features(
         out[f"y_season_mean_{spec.season_windows}"] = np.where(count > 0, total / count, np.nan)
     tr = set(spec.signal_transforms)
     for channel, s in hist.signals.items():
+        base = None if baselines is None else np.log1p(np.maximum(baselines[channel], 0.0))
+        at_origin = _back(s, p, 0, first)
         if "level" in tr:
-            out[f"sig_{channel}_level"] = _back(s, p, 0, first)
+            out[f"sig_{channel}_level"] = at_origin
+            if base is not None:
+                out[f"sig_{channel}_level_lr"] = np.log1p(np.maximum(at_origin, 0.0)) - base
         lead = int(leads.get(channel, 0))
         if "lead" in tr and lead > 0:
-            out[f"sig_{channel}_lead"] = _back(s, p, np.maximum(lead - h, 0), first)
+            # the value at target - lead when the origin already knows it (h <= lead), else the latest
+            value = _back(s, p, np.maximum(lead - h, 0), first)
+            out[f"sig_{channel}_lead"] = value
+            if base is not None:
+                out[f"sig_{channel}_lead_lr"] = np.log1p(np.maximum(value, 0.0)) - base
     out["age"] = (p - first).astype(np.float64)
     return {k: v.astype(np.float32) for k, v in out.items()}
 

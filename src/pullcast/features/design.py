@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pullcast.errors import ConfigError
-from pullcast.features.build import gathered_features, rolling_features, target_features
+from pullcast.features.build import baseline_name, gathered_features, rolling_features, target_features
 from pullcast.features.history import History
 from pullcast.features.spec import FeatureSpec
 
@@ -72,7 +72,9 @@ class Design:
         cols.update(self.static.features(series))
         price_mean = rolling["price_mean_28"][rolling_at] if "price_mean_28" in rolling else None
         cols.update(target_features(target_dates, h, self.spec, target_cov, price_mean))
-        cols.update(gathered_features(hist, self.spec, p, h, self.leads))
+        names = {c: baseline_name(c) for c in hist.signals}
+        bases = {c: rolling[n][rolling_at] for c, n in names.items() if n in rolling}
+        cols.update(gathered_features(hist, self.spec, p, h, self.leads, bases if bases else None))
         for name in sorted(rolling):
             cols[name] = rolling[name][rolling_at]
         frame = pd.DataFrame(cols, copy=False)
