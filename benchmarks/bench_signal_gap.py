@@ -69,9 +69,11 @@ def main(argv: list[str]) -> int:
         seconds = time.perf_counter() - t0
         report = None
         if signals is not None and gate is not None:
-            report = pc.Forecaster(horizon=HORIZON, verbose=False, max_rows=300_000).fit(
-                history, signals=known, stores=stores
-            ).signal_report_
+            report = (
+                pc.Forecaster(horizon=HORIZON, verbose=False, max_rows=300_000)
+                .fit(history, signals=known, stores=stores)
+                .signal_report_
+            )
         runs[name] = (_scored(cv, oracle), seconds, report)
 
     base = runs["no signals"][0]

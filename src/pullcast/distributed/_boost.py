@@ -99,6 +99,13 @@ def round_losses(
     return {"loss": loss, "abs_err": abs_err, "abs_y": np.array([np.abs(y_all).sum()])}
 
 
+def held_out_abs_y(part: Part | None) -> float:
+    """Sum of the absolute held-out actuals of one partition (0 when it has none)."""
+    if part is None or len(part.frames["va"]) == 0:
+        return 0.0
+    return float(np.abs(part.frames["va"][TARGET].to_numpy(dtype=np.float64)).sum())
+
+
 def best_round(losses: np.ndarray, rounds: int) -> int:
     """Round count chosen by early stopping: the best so far, stopping ``rounds`` rounds after it."""
     best = 0

@@ -16,6 +16,7 @@ from pullcast.errors import ConfigError, DataError
 from pullcast.features import Design, FeatureSpec, StaticBlock
 from pullcast.forecast import _training
 from pullcast.forecast.forecaster import Forecaster
+from pullcast.forecast.gate import empty_report, gate_channels
 from pullcast.models.lgbm import GlobalLGBM
 
 __all__ = ["DaskForecaster"]
@@ -65,7 +66,7 @@ class DaskForecaster(Estimator):
         seed: int = 0,
         columns: Columns = Columns(),
         freq: str = "D",
-        signal_gate: float | None = 0.005,
+        signal_gate: float | None = 0.01,
         max_rows: int = 2_000_000,
         train_window: int | None = 730,
         verbose: bool = True,
@@ -277,8 +278,12 @@ class DaskForecaster(Estimator):
         template: GlobalLGBM,
         cols: list[str],
         frac: float,
-    ) -> tuple[Any, int, float]:
-        """Train on the training rows, pick the round count on the held-out rows; (booster, rounds, WAPE)."""
+    ) -> tuple[Any, int, np.ndarray, float]:
+        """Train on the training rows, pick the round count on the held-out rows.
+
+        Returns the booster, the round count, the held-out absolute error of every partition with held-out
+        rows at that round (the gate's clusters: partitions hold whole SKUs) and the sum of held-out actuals.
+        """
         client = self._client()
         X, y = self._frames(parts, counts, "tr", cols, frac)
         booster = _boost.fit_dask(client, X, y, template, int(template.n_estimators))
@@ -301,10 +306,10 @@ class DaskForecaster(Estimator):
         if not res:
             raise ConfigError("no held-out rows to evaluate the model on")
         loss = np.sum([r["loss"] for r in res], axis=0)
-        abs_err = np.sum([r["abs_err"] for r in res], axis=0)
         abs_y = float(np.sum([r["abs_y"][0] for r in res]))
         rounds = _boost.best_round(loss, _EARLY_STOPPING)
-        return booster, rounds, float(abs_err[rounds - 1] / max(abs_y, 1e-12))
+        per_part = np.array([r["abs_err"][rounds - 1] for r in res])
+        return booster, rounds, per_part, abs_y
 
     def _train(self, parts: list[Any], template: GlobalLGBM, design: Design) -> None:
         """The signal gate, the final model and the calibration, as in ``forecast._training.train``."""
@@ -323,21 +328,22 @@ class DaskForecaster(Estimator):
         ).result()
         channels = list(self._channels)
         n_tr = sum(c["tr"] for c in counts)
-        report = _training._empty_report()
+        report = empty_report()
         kept = list(channels)
         if channels and self.signal_gate is not None:
             frac = min(1.0, _GATE_ROWS / max(n_tr, 1))
-            kept, report = _training.gate_channels(
+            kept, report = gate_channels(
                 channels,
                 all_cols,
                 lambda cols: self._fit_eval(parts, counts, template, cols, frac)[2],
-                float(self.signal_gate),
-                design.leads,
+                gate=float(self.signal_gate),
+                leads=design.leads,
+                total_y=float(sum(client.gather(self._submit_all(_boost.held_out_abs_y, parts)))),
             )
         dropped = tuple(f"sig_{c}_" for c in channels if c not in kept)
         cols = [c for c in all_cols if not c.startswith(dropped)] if dropped else all_cols
         self._lap("signal_gate")
-        booster, rounds, _ = self._fit_eval(parts, counts, template, cols, 1.0)
+        booster, rounds, _, _ = self._fit_eval(parts, counts, template, cols, 1.0)
         self._lap("validation_model")
         valid_model = _boost.as_model(booster, template, rounds)
         dist = self._calibrate(parts, valid_model)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ from pullcast.errors import ConfigError
 from pullcast.features import Design, History, sample_rows
 from pullcast.forecast._inputs import canonical
 from pullcast.forecast.distribution import NBDistribution, fit_distribution
+from pullcast.forecast.gate import empty_report, gate_channels, gate_folds
 from pullcast.models.lgbm import GlobalLGBM
 from pullcast.panel import Panel
 
@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 __all__ = ["TrainResult", "discover_leads", "is_baseline", "signal_store", "train"]
 
 _VALID_ORIGINS = 7
-_GATE_ROWS = 200_000  # the signal gate compares models trained on at most this many rows
+_GATE_FOLDS = 3  # rolling origins on which the signal gate measures each channel
+_GATE_ROWS = 60_000  # training rows of one gate fit (per fold)
+_GATE_VALID_ROWS = 40_000  # held-out rows of one fold
+_GATE_FIT = {"learning_rate": 0.1, "n_estimators": 150}  # gate fits: fewer, larger boosting steps
 _LEAD_P_VALUE = 0.01
 
 
@@ -117,7 +120,7 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
     bar = tqdm(total=steps, desc="pullcast fit", disable=not f.verbose, leave=False)
     rolling = design.rolling(hist)
     bar.update(1)
-    report = _empty_report()
+    report = empty_report()
     p_tr, h_tr = sample_rows(
         hist, horizon, origin_range=(lo, cut - 1), max_target=cut, max_rows=f.max_rows, rng=rng
     )
@@ -134,14 +137,29 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
     all_cols = list(tr[0].columns)
     kept = list(hist.signals)
     if hist.signals and f.signal_gate is not None:
-        gate_tr = _subsample(tr, _GATE_ROWS, rng)
+        clusters = pd.factorize(design.static.frame["sku"].astype(str))[0]
+        data = _gate_data(
+            design, hist, rolling, (lo, last, horizon), clusters, min(_GATE_ROWS, f.max_rows), rng
+        )
+        n_clusters = int(clusters.max()) + 1
+        gate_model = clone(model).set_params(**_GATE_FIT)
 
-        def held_out_wape(cols: list[str]) -> float:
+        def errors(cols: list[str]) -> np.ndarray:
             bar.update(1)
-            return _wape(va[1], _fit_eval(model, cols, gate_tr, va)[1])
+            total = np.zeros(n_clusters)
+            for fold_tr, fold_va, g in data:
+                mu = _fit_eval(gate_model, cols, fold_tr, fold_va)[1]
+                total += np.bincount(g, weights=np.abs(fold_va[1] - mu), minlength=n_clusters)
+            return total
 
         kept, report = gate_channels(
-            list(hist.signals), all_cols, held_out_wape, float(f.signal_gate), design.leads
+            list(hist.signals),
+            all_cols,
+            errors,
+            gate=float(f.signal_gate),
+            leads=design.leads,
+            total_y=float(sum(np.abs(fold_va[1]).sum() for _, fold_va, _ in data)),
+            silent=[c for c, v in hist.signals.items() if not _varies(v)],
         )
     dropped = tuple(f"sig_{c}_" for c in hist.signals if c not in kept)
     cols = [c for c in all_cols if not c.startswith(dropped)] if dropped else all_cols
@@ -168,55 +186,6 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
     bar.update(1)
     bar.close()
     return TrainResult(replace(design, drop=dropped), final, dist, report, cols, nowcast)
-
-
-def gate_channels(
-    channels: list[str],
-    all_cols: list[str],
-    held_out_wape: Callable[[list[str]], float],
-    gate: float,
-    leads: dict[str, int],
-) -> tuple[list[str], pd.DataFrame]:
-    """The signal gate: which channels to keep, and the report saying why.
-
-    ``held_out_wape(cols)`` trains on the columns ``cols`` and returns the held-out WAPE. Each channel's
-    forecast value added is measured against the no-signal model; a channel is kept when it reaches
-    ``gate``, and the kept channels together must reach it too, or none is kept.
-    """
-    base_cols = [c for c in all_cols if not c.startswith("sig_")]
-
-    def with_channels(names: list[str]) -> list[str]:
-        return base_cols + [c for c in all_cols if c.startswith(tuple(f"sig_{k}_" for k in names))]
-
-    def fva(wape: float) -> float:
-        return 1.0 - wape / w0 if w0 > 0 else 0.0
-
-    w0 = held_out_wape(base_cols)
-    rows, kept = [], []
-    for channel in channels:
-        w_c = held_out_wape(with_channels([channel]))
-        keep = fva(w_c) >= gate
-        kept += [channel] if keep else []
-        reason = "helps out of sample" if keep else f"FVA {fva(w_c):.2%} below gate {gate:.2%}"
-        rows.append(
-            {
-                "channel": channel,
-                "lead_days": leads.get(channel, 0),
-                "wape_without": w0,
-                "wape_with": w_c,
-                "fva": fva(w_c),
-                "kept": keep,
-                "reason": reason,
-            }
-        )
-    report = pd.DataFrame(rows)
-    if len(kept) > 1:
-        together = fva(held_out_wape(with_channels(kept)))
-        if together < gate:
-            kept = []
-            report["kept"] = False
-            report["reason"] = f"together {together:.2%} below gate {gate:.2%}"
-    return kept, report
 
 
 def signal_surprise(
@@ -283,25 +252,46 @@ def _train_baseline(
         y[ok], mu.reshape(-1)[ok], series[ok], hist.n_series, path_key=key[ok], coverage=coverage, rng=rng
     )
     final = clone(model).fit(hist.y, hist.indptr)
-    return TrainResult(design, final, dist, _empty_report(), [])
+    return TrainResult(design, final, dist, empty_report(), [])
 
 
-def _subsample(
-    data: tuple[pd.DataFrame, np.ndarray], n: int, rng: np.random.Generator
-) -> tuple[pd.DataFrame, np.ndarray]:
-    if len(data[1]) <= n:
-        return data
-    pick = np.sort(rng.choice(len(data[1]), n, replace=False))
-    return data[0].iloc[pick], data[1][pick]
+def _varies(values: np.ndarray) -> bool:
+    """Whether an aligned channel carries anything: finite somewhere and not one constant."""
+    finite = values[np.isfinite(values)]
+    return bool(finite.size > 1 and finite.min() < finite.max())
+
+
+def _gate_data(
+    design: Design,
+    hist: History,
+    rolling: dict[str, np.ndarray],
+    span: tuple[int, int, int],
+    clusters: np.ndarray,
+    max_rows: int,
+    rng: np.random.Generator,
+) -> list[tuple[tuple[pd.DataFrame, np.ndarray], tuple[pd.DataFrame, np.ndarray], np.ndarray]]:
+    """Per gate fold: training rows, held-out rows, and the cluster of every held-out row."""
+    lo, last, horizon = span
+    out = []
+    for cut, end in gate_folds(last, horizon, lo, _GATE_FOLDS, _VALID_ORIGINS):
+        p_t, h_t = sample_rows(
+            hist, horizon, origin_range=(lo, cut - 1), max_target=cut, max_rows=max_rows, rng=rng
+        )
+        p_v, h_v = sample_rows(
+            hist,
+            horizon,
+            origin_range=(cut, end - 1),
+            max_target=end,
+            max_rows=min(_GATE_VALID_ROWS, max_rows),
+            rng=rng,
+        )
+        fold_tr = (design.training_matrix(hist, p_t, h_t, rolling), hist.y[p_t + h_t])
+        fold_va = (design.training_matrix(hist, p_v, h_v, rolling), hist.y[p_v + h_v])
+        out.append((fold_tr, fold_va, clusters[hist.series_of(p_v)]))
+    return out
 
 
 def _central_coverage(qs: tuple[float, ...]) -> float | None:
     if len(qs) < 2:
         return None
     return max(qs) - min(qs)
-
-
-def _empty_report() -> pd.DataFrame:
-    return pd.DataFrame(
-        columns=["channel", "lead_days", "wape_without", "wape_with", "fva", "kept", "reason"]
-    )

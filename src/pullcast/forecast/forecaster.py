@@ -46,8 +46,10 @@ class Forecaster(Estimator):
     freq : str, default "D"
         Frequency of the sales dates.
     signal_gate : float or None, default 0.01
-        Minimum out-of-sample forecast value added (relative WAPE reduction on the held-out slice) a
-        signal channel must bring to be kept; None keeps every channel.
+        Minimum out-of-sample forecast value added (relative WAPE reduction against the no-signal
+        model, pooled over several rolling origins) a signal channel must bring to be kept; it must also
+        be significant (clustered paired test by SKU, Holm-corrected, 5% level; see
+        :mod:`pullcast.forecast.gate`). None keeps every channel.
     max_rows : int, default 2_000_000
         Cap on the number of (series, origin, horizon) training rows, sampled evenly over horizons.
     train_window : int or None, default 730

@@ -1,0 +1,105 @@
+"""The signal gate's evidence: the paired test against a statsmodels twin, the folds, the decisions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from pullcast.errors import ConfigError
+from pullcast.forecast.gate import gate_channels, gate_folds, paired_evidence
+
+errors_strategy = st.lists(st.tuples(st.floats(1.0, 1e4), st.floats(0.5, 1.5)), min_size=3, max_size=60)
+
+
+@settings(max_examples=60, deadline=None)
+@given(errors_strategy)
+def test_paired_evidence_matches_a_weighted_least_squares_twin(pairs) -> None:
+    import statsmodels.api as sm
+
+    e0 = np.array([a for a, _ in pairs])
+    e1 = np.array([a * r for a, r in pairs])
+    ev = paired_evidence(e0, e1)
+    # FVA = sum(d) / sum(e0) is the WLS mean of d/e0 with weights e0; its HC1 error is the clustered one
+    fit = sm.WLS((e0 - e1) / e0, np.ones_like(e0), weights=e0).fit(cov_type="HC1")
+    assert ev.fva == pytest.approx(1.0 - e1.sum() / e0.sum(), rel=1e-9, abs=1e-12)
+    assert ev.fva == pytest.approx(float(fit.params[0]), rel=1e-9, abs=1e-12)
+    if fit.bse[0] > 1e-12:
+        assert ev.se == pytest.approx(float(fit.bse[0]), rel=1e-6)
+        t = float(fit.params[0] / fit.bse[0])
+        assert ev.p_value == pytest.approx(float(stats.t.sf(t, e0.size - 1)), rel=1e-6, abs=1e-12)
+        low, high = ev.interval(0.9)
+        q = stats.t.ppf(0.95, e0.size - 1)
+        assert (low, high) == pytest.approx((ev.fva - q * ev.se, ev.fva + q * ev.se))
+
+
+def test_paired_evidence_is_one_sided_and_checks_shapes() -> None:
+    rng = np.random.default_rng(0)
+    e0 = rng.uniform(50, 150, 40)
+    better = paired_evidence(e0, e0 * rng.uniform(0.85, 0.95, 40))
+    worse = paired_evidence(e0, e0 * rng.uniform(1.05, 1.15, 40))
+    assert better.fva > 0.05 and better.p_value < 1e-6
+    assert worse.fva < 0 and worse.p_value > 0.99
+    with pytest.raises(ConfigError, match="per-cluster"):
+        paired_evidence(e0, e0[:-1])
+
+
+def test_gate_folds_step_back_by_the_horizon_and_stop_before_the_start() -> None:
+    folds = gate_folds(last=300, horizon=28, lo=0, folds=3, width=7)
+    assert folds == [(266, 300), (238, 272), (210, 244)]
+    assert gate_folds(last=100, horizon=28, lo=0, folds=3, width=7) == [(66, 100), (38, 72)]
+    assert gate_folds(last=60, horizon=28, lo=0, folds=3, width=7) == []
+
+
+def _gate(effects: dict[str, float], seed: int, *, gate: float = 0.01):
+    """gate_channels on simulated per-cluster errors: a channel's columns shrink the error by its effect."""
+    rng = np.random.default_rng(seed)
+    e0 = rng.gamma(4.0, 25.0, 40)
+    cols = ["y_lag_1"] + [f"sig_{c}_level" for c in effects]
+
+    def errors(chosen: list[str]) -> np.ndarray:
+        gain = sum(effects[c] for c in effects if f"sig_{c}_level" in chosen)
+        noise = rng.normal(0.0, 0.01, e0.size) if gain or len(chosen) > 1 else 0.0
+        return e0 * (1.0 - gain + noise)
+
+    return gate_channels(
+        list(effects), cols, errors, gate=gate, leads={}, total_y=float(e0.sum() * 2), silent=["dead"]
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_gate_keeps_what_helps_and_drops_noise_and_dead_channels(seed) -> None:
+    kept, report = _gate({"planted": 0.05, "noise": 0.0, "tiny": 0.004, "dead": 0.0}, seed)
+    assert kept == ["planted"]
+    row = report.set_index("channel")
+    assert row.loc["planted", "fva_low"] > 0.01 and row.loc["planted", "p_holm"] < 0.05
+    assert abs(row.loc["noise", "fva"]) < 0.01
+    assert "below gate" in row.loc["tiny", "reason"]  # significant, but not material
+    assert "no values reached" in row.loc["dead", "reason"]
+    assert list(report["channel"]) == ["planted", "noise", "tiny", "dead"]
+    np.testing.assert_allclose(
+        row["wape_with"].iloc[:3], row["wape_without"].iloc[:3] * (1 - row["fva"].iloc[:3])
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_on_make_retail_planted_channels_are_kept_and_noise_is_dropped(seed) -> None:
+    import pullcast as pc
+
+    found = {}
+    for strength in (0.0, 2.0):  # 0: the channels follow a pull that demand ignores
+        sales, events, stores = pc.make_retail(
+            n_skus=16, n_stores=3, n_days=300, seed=seed, signal_strength=strength
+        )
+        f = pc.Forecaster(horizon=7, verbose=False, max_rows=20_000).fit(sales, signals=events, stores=stores)
+        found[strength] = f.signal_report_.set_index("channel")
+    noise, planted = found[0.0], found[2.0]
+    assert not noise["kept"].any(), noise[["fva", "p_holm", "reason"]]
+    kept = planted[planted["kept"]]
+    assert {"search", "social"} & set(kept.index), planted[["fva", "p_holm", "reason"]]
+    assert (kept["fva_low"] > 0).all() and (kept["p_holm"] < 0.05).all()
+    kept_cols = [c for c in f.feature_names_ if c.startswith("sig_")]
+    assert kept_cols and all(c.startswith(tuple(f"sig_{k}_" for k in kept.index)) for c in kept_cols)
