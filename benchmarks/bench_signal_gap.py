@@ -79,7 +79,16 @@ def main(argv: list[str]) -> int:
     base = runs["no signals"][0]
     w_plain = wape(base["units"], base["forecast"])
     w_oracle = wape(base["units"], base["oracle"])
-    rows = [{"model": "oracle (latent mean)", "wape_h1_7": w_oracle, "gap_closed": 1.0, "seconds": 0.0}]
+    oracle_bias = float(base["oracle"].sum() / base["units"].sum() - 1)
+    rows = [
+        {
+            "model": "oracle (latent mean)",
+            "wape_h1_7": w_oracle,
+            "gap_closed": 1.0,
+            "bias": oracle_bias,
+            "seconds": 0.0,
+        }
+    ]
     for name, (scored, seconds, _) in runs.items():
         w = wape(scored["units"], scored["forecast"])
         rows.append(

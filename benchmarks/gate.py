@@ -139,6 +139,13 @@ def _signal_value(res: dict[str, Any]) -> list[Metric]:
     return out
 
 
+def _signal_gate(res: dict[str, Any]) -> list[Metric]:
+    return [
+        ("signal_gate.noise_dropped", float(bool(res.get("noise_dropped"))), "check"),
+        ("signal_gate.planted_kept", float(bool(res.get("planted_kept"))), "check"),
+    ]
+
+
 def _coldstart(res: dict[str, Any]) -> list[Metric]:
     wape = {r["model"]: r["wape"] for r in res.get("rows", []) if _finite(r.get("wape"))}
     ours, base = wape.get("pullcast cold start"), wape.get("category average")
@@ -170,6 +177,7 @@ SUITE: tuple[Step, ...] = (
     # the replenishment replay proof takes many minutes: the gate runs the speed part as a smoke test
     Step("replenish", ("--quick", "--skip-proof"), "replenish_quick", _replenish),
     Step("service", ("--quick", "--seconds", "5"), "service_quick", _service),
+    Step("signal_gate", ("--quick",), "signal_gate_quick", _signal_gate),
     Step(
         "m5_baselines",
         ("--models", "snaive,sba,tsb"),

@@ -24,6 +24,22 @@ def _section(title: str) -> None:
     print(f"\n=== {title} ===")
 
 
+def _signal_verdict(report: pd.DataFrame, cv: pd.DataFrame) -> str:
+    """One honest line: which channels the gate kept, and what the signals did to the backtest."""
+    wape = {
+        str(m): float((g["units"] - g["forecast"]).abs().sum() / max(float(g["units"].sum()), 1e-12))
+        for m, g in cv.groupby("model")
+    }
+    with_s, without = wape["lgbm + signals"], wape["lgbm (no signals)"]
+    kept = [str(c) for c in report.loc[report["kept"].astype(bool), "channel"]]
+    change = with_s / without - 1
+    verdict = "signals earn their place" if kept and change < 0 else "signals do not earn their place here"
+    return (
+        f"\n{verdict}: gate kept {len(kept)} of {len(report)} channels ({', '.join(kept) or 'none'}); "
+        f"backtest WAPE {with_s:.4f} with signals vs {without:.4f} without ({change:+.2%})"
+    )
+
+
 def run_demo(
     out_dir: str | Path = "pullcast-demo", *, quick: bool = False, verbose: bool = True
 ) -> dict[str, object]:
@@ -68,6 +84,7 @@ def run_demo(
     )
     _section("signal report (held-out forecast value added per channel)")
     print(f.signal_report_.to_string(index=False))
+    print(_signal_verdict(f.signal_report_, cv))
     fc = f.predict(future)
     _section("forecasts (first rows)")
     print(fc.head(8).to_string(index=False))
