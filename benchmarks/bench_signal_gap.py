@@ -20,16 +20,11 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 import pandas as pd
 
 from benchmarks._common import markdown_table, peak_rss_mb, write_results
 
 HORIZON = 28
-
-
-def wape(units: pd.Series, forecast: pd.Series) -> float:
-    return float(np.abs(units - forecast).sum() / max(float(units.sum()), 1e-12))
 
 
 def _scored(cv: pd.DataFrame, oracle: pd.DataFrame) -> pd.DataFrame:
@@ -46,6 +41,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     import pullcast as pc
+    from pullcast.metrics import wape
 
     n_skus, n_days = (16, 360) if args.quick else (40, 540)
     sales, events, stores, truth = pc.make_retail(
@@ -77,8 +73,8 @@ def main(argv: list[str]) -> int:
         runs[name] = (_scored(cv, oracle), seconds, report)
 
     base = runs["no signals"][0]
-    w_plain = wape(base["units"], base["forecast"])
-    w_oracle = wape(base["units"], base["oracle"])
+    w_plain = wape(base)
+    w_oracle = wape(base, forecast="oracle")
     oracle_bias = float(base["oracle"].sum() / base["units"].sum() - 1)
     rows = [
         {
@@ -90,7 +86,7 @@ def main(argv: list[str]) -> int:
         }
     ]
     for name, (scored, seconds, _) in runs.items():
-        w = wape(scored["units"], scored["forecast"])
+        w = wape(scored)
         rows.append(
             {
                 "model": name,

@@ -14,7 +14,7 @@ import pandas as pd
 from pullcast.backtest import backtest
 from pullcast.datasets import make_retail
 from pullcast.forecast import Forecaster
-from pullcast.metrics import evaluate
+from pullcast.metrics import evaluate, wape
 from pullcast.replenish import SamplePaths, propose_orders
 
 __all__ = ["run_demo"]
@@ -26,11 +26,8 @@ def _section(title: str) -> None:
 
 def _signal_verdict(report: pd.DataFrame, cv: pd.DataFrame) -> str:
     """One honest line: which channels the gate kept, and what the signals did to the backtest."""
-    wape = {
-        str(m): float((g["units"] - g["forecast"]).abs().sum() / max(float(g["units"].sum()), 1e-12))
-        for m, g in cv.groupby("model")
-    }
-    with_s, without = wape["lgbm + signals"], wape["lgbm (no signals)"]
+    by_model = {str(m): wape(g) for m, g in cv.groupby("model")}
+    with_s, without = by_model["lgbm + signals"], by_model["lgbm (no signals)"]
     kept = [str(c) for c in report.loc[report["kept"].astype(bool), "channel"]]
     change = with_s / without - 1
     verdict = "signals earn their place" if kept and change < 0 else "signals do not earn their place here"

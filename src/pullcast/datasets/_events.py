@@ -1,6 +1,6 @@
 """Pull-signal events for :func:`make_retail`: noisy counts and indexes driven by the latent pull.
 
-Channels (DESIGN §2 event frame: ``sku, time, channel, value, store, region, arrived_at``):
+Channels (event frame, docs/architecture.md: ``sku, time, channel, value, store, region, arrived_at``):
 
 - ``search``: SKU level, daily counts (``time`` = midnight, known by 23:00 the same day); with
   ``hourly=True`` hourly counts with a day-of-week intra-day profile, each known one hour after its hour.

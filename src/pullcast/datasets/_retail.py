@@ -150,7 +150,7 @@ def make_retail(
         censored, and ``units`` equals the latent demand on every day with ``on_hand > 0``.
         ``promo`` is 0/1 and ``price`` the day's shelf price (known ahead).
     events : pandas.DataFrame
-        ``sku, time, channel, value, store, region, arrived_at`` (DESIGN §2), channels ``search``
+        ``sku, time, channel, value, store, region, arrived_at`` (docs/architecture.md), channels ``search``
         (SKU level), ``wishlist`` (store level), ``social`` (region level) and ``trend`` (weekly
         region-level index); ``store``/``region`` are missing where that level does not apply.
         Zero counts are not emitted. ``arrived_at >= time`` always.

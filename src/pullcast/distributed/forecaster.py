@@ -131,7 +131,7 @@ class DaskForecaster(Estimator):
         Parameters
         ----------
         sales : dask.dataframe.DataFrame, pandas.DataFrame or str
-            The long sales frame (DESIGN §2), or a path/glob of Parquet files holding it.
+            The long sales frame (docs/architecture.md), or a path/glob of Parquet files holding it.
         signals : dask.dataframe.DataFrame, pandas.DataFrame, str or None, default None
             Signal events with a ``sku`` column (SKU, store or region level).
         stores : pandas.DataFrame or None, default None
@@ -278,11 +278,11 @@ class DaskForecaster(Estimator):
         template: GlobalLGBM,
         cols: list[str],
         frac: float,
-    ) -> tuple[Any, int, np.ndarray, float]:
+    ) -> tuple[Any, int, np.ndarray]:
         """Train on the training rows, pick the round count on the held-out rows.
 
-        Returns the booster, the round count, the held-out absolute error of every partition with held-out
-        rows at that round (the gate's clusters: partitions hold whole SKUs) and the sum of held-out actuals.
+        Returns the booster, the round count and the held-out absolute error of every partition with
+        held-out rows at that round (the gate's clusters: partitions hold whole SKUs).
         """
         client = self._client()
         X, y = self._frames(parts, counts, "tr", cols, frac)
@@ -306,10 +306,8 @@ class DaskForecaster(Estimator):
         if not res:
             raise ConfigError("no held-out rows to evaluate the model on")
         loss = np.sum([r["loss"] for r in res], axis=0)
-        abs_y = float(np.sum([r["abs_y"][0] for r in res]))
         rounds = _boost.best_round(loss, _EARLY_STOPPING)
-        per_part = np.array([r["abs_err"][rounds - 1] for r in res])
-        return booster, rounds, per_part, abs_y
+        return booster, rounds, np.array([r["abs_err"][rounds - 1] for r in res])
 
     def _train(self, parts: list[Any], template: GlobalLGBM, design: Design) -> None:
         """The signal gate, the final model and the calibration, as in ``forecast._training.train``."""
@@ -343,7 +341,7 @@ class DaskForecaster(Estimator):
         dropped = tuple(f"sig_{c}_" for c in channels if c not in kept)
         cols = [c for c in all_cols if not c.startswith(dropped)] if dropped else all_cols
         self._lap("signal_gate")
-        booster, rounds, _, _ = self._fit_eval(parts, counts, template, cols, 1.0)
+        booster, rounds, _ = self._fit_eval(parts, counts, template, cols, 1.0)
         self._lap("validation_model")
         valid_model = _boost.as_model(booster, template, rounds)
         dist = self._calibrate(parts, valid_model)

@@ -87,10 +87,6 @@ def discover_leads(panel: Panel, aligned: dict[str, np.ndarray], horizon: int) -
     return leads
 
 
-def _wape(y: np.ndarray, mu: np.ndarray) -> float:
-    return float(np.abs(y - mu).sum() / max(np.abs(y).sum(), 1e-12))
-
-
 def _fit_eval(
     model: Any,
     cols: list[str],

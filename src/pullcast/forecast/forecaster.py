@@ -111,7 +111,7 @@ class Forecaster(Estimator):
             covariates, ``on_hand``/``in_stock`` (stockout days are censored demand), and per-series
             attribute columns (strings).
         signals : pandas.DataFrame, pullcast.signals.SignalStore or None, default None
-            Signal events (DESIGN §2) or a configured store.
+            Signal events (docs/architecture.md) or a configured store.
         stores : pandas.DataFrame or None, default None
             ``store, region`` map for region-level signals.
 

@@ -1,4 +1,4 @@
-"""Forecast accuracy metrics: pure functions over long backtest frames (DESIGN §2).
+"""Forecast accuracy metrics: pure functions over long backtest frames (docs/architecture.md).
 
 A backtest frame has ``sku, store, date, cutoff, units`` (actual), ``forecast`` and quantile columns
 ``p10, p50, p90, ...``, optionally ``model``. Point metrics (:func:`wape`, :func:`mae`, :func:`rmse`,

@@ -149,8 +149,9 @@ def evaluate(
     Parameters
     ----------
     cv : pandas.DataFrame
-        Backtest frame (DESIGN §2): ``sku, store, date, cutoff, units, forecast`` and quantile columns
-        ``p10, p50, ...``; optional ``model`` (several models stacked), which is always grouped by.
+        Backtest frame (docs/architecture.md): ``sku, store, date, cutoff, units, forecast`` and
+        quantile columns ``p10, p50, ...``; optional ``model`` (several models stacked), which is
+        always grouped by.
     metrics : sequence of str or callable, default None
         Names among ``wape, mae, rmse, bias, mase, rmsse, wrmsse, pinball, coverage`` or functions
         ``frame -> float``. ``"pinball"`` gives one row per quantile column (``pinball_p10``, ...),

@@ -26,7 +26,7 @@ def quantile_bands(columns: Sequence[str]) -> list[tuple[str, str]]:
     Parameters
     ----------
     columns : sequence of str
-        Column names of a forecast frame; ``p`` + percent names are quantiles (DESIGN §2).
+        Column names of a forecast frame; ``p`` + percent names are quantiles (docs/architecture.md).
 
     Returns
     -------

@@ -1,6 +1,6 @@
 """Replenishment: textbook policies, order proposals with reasons, and inventory simulation.
 
-Consumes forecast frames or sample paths (never model classes); see DESIGN.md section 6.
+Consumes forecast frames or sample paths (never model classes); see docs/concepts/replenishment.md.
 """
 
 from __future__ import annotations

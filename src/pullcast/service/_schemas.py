@@ -57,7 +57,7 @@ class _Body(BaseModel):
 
 
 class SignalEvent(_Body):
-    """One pull-signal event (DESIGN §2): a SKU, when it happened, the channel and a value."""
+    """One pull-signal event (docs/architecture.md): a SKU, when it happened, the channel and a value."""
 
     sku: Label
     time: Stamp = Field(description="Event time; tz-aware times are converted to UTC.")
@@ -237,7 +237,7 @@ class OrdersRequest(_Body):
 
 
 class OrderRow(BaseModel):
-    """One order proposal with its reasons (DESIGN §2 orders columns)."""
+    """One order proposal with its reasons (orders columns, docs/architecture.md)."""
 
     sku: Label
     store: Label

@@ -113,7 +113,7 @@ _NAT = np.iinfo(np.int64).min
 def infer_spec(
     name: str, frame: pd.DataFrame, rows: np.ndarray | None = None, times_ns: np.ndarray | None = None
 ) -> ChannelSpec:
-    """The spec of a channel met in a plain events frame (DESIGN section 4).
+    """The spec of a channel met in a plain events frame (docs/concepts/signals.md).
 
     The level comes from the columns present: a ``store`` column with values for this channel's
     rows gives store level, else a ``region`` column gives region level, else SKU level. The

@@ -81,7 +81,7 @@ class SignalStore:
     ----------
     channels : iterable of ChannelSpec, mapping of name to ChannelSpec, or None, default None
         The known channels. With ``None`` every channel is accepted and its spec is inferred when
-        first met (DESIGN section 4: level from the columns present, ``"sum"``, no delay); with
+        first met (docs/concepts/signals.md: level from the columns present, ``"sum"``, no delay); with
         specs, events of other channels are rejected ("unknown channel").
     columns : Columns, default Columns()
         Column names of the events and stores frames.
