@@ -1,27 +1,43 @@
-"""End-to-end speed on an M5-sized synthetic panel: feature build, fit, predict and peak memory.
+"""The core loop against mlforecast: fit + predict time, peak memory and WAPE on one panel, as ratios.
 
-30,490 series x 1,941 days (``--quick``: 3,049 x 1,941), Poisson demand with weekly and annual
-seasonality, a 28-day horizon, about 12 features (lags 1/7/14/28, rolling means 7/28, the same-weekday
-mean, EWM, zero share, date parts), 100 trees. mlforecast doing the same work is timed in the same
-process when it is installed (it is not a pullcast dependency). Reference measured on this machine
-class (issue 4): mlforecast preprocess 19.5 s, end to end 191 s, peak RSS 16.6 GB.
+A synthetic panel of ``--series`` series x ``--days`` days (default 3,049 x 1,941; ``--quick``: 600 x
+1,000), Poisson demand with weekly and annual seasonality, sales only. The last 28 days are held out;
+each library fits on the rest and forecasts 28 days.
 
-Usage: ``python -m benchmarks speed [--quick] [--series N]``
+- **pullcast**: the default ``Forecaster(horizon=28)`` (its default features and model).
+- **mlforecast** (when installed; it is not a pullcast dependency): LightGBM with 100 trees and
+  ``num_threads=2``, lags 1/7/14/28, rolling means 7/28 and rolling std 7 of lags 1 and 7, rolling mean 28
+  of lag 28, day-of-week and month, recursive forecasts (its default).
+
+Each library runs in its own subprocess, one after the other, so peak RSS (``ru_maxrss``) is its own.
+``--repeat`` runs each that many times and reports medians. The ratios (pullcast / mlforecast) go to
+``results/speed.json``. Targets (issue 13): time <= 0.5, peak RSS <= 1.0, WAPE <= 1.0.
+
+Usage: ``python -m benchmarks speed [--quick] [--series N] [--days N] [--repeat K]``
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
+import resource
+import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import markdown_table, peak_rss_mb, write_results
+from benchmarks._common import markdown_table, write_results
+
+HORIZON = 28
+TARGETS = {"time": 0.5, "peak_rss": 1.0, "wape": 1.0}
 
 
 def synthetic(n_series: int, n_days: int, seed: int = 0) -> pd.DataFrame:
+    """Long sales frame (sku, store, date, units): Poisson counts, weekly and annual seasonality."""
     rng = np.random.default_rng(seed)
     t = np.arange(n_days)
     level = rng.gamma(0.8, 2.0, n_series)[:, None]
@@ -38,89 +54,117 @@ def synthetic(n_series: int, n_days: int, seed: int = 0) -> pd.DataFrame:
     )
 
 
+def split(sales: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cut = sales["date"].max() - pd.Timedelta(days=HORIZON)
+    return sales[sales["date"] <= cut].reset_index(drop=True), sales[sales["date"] > cut]
+
+
+def _wape(actual: pd.DataFrame, fc: pd.DataFrame, col: str) -> float:
+    m = actual.merge(fc[["sku", "store", "date", col]], on=["sku", "store", "date"], how="left")
+    if m[col].isna().any():
+        raise RuntimeError(f"{int(m[col].isna().sum())} held-out rows have no forecast")
+    return float(np.abs(m["units"] - m[col]).sum() / np.abs(m["units"]).sum())
+
+
+def run_pullcast(train: pd.DataFrame) -> pd.DataFrame:
+    import pullcast as pc
+
+    f = pc.Forecaster(horizon=HORIZON, verbose=False).fit(train)
+    return f.predict().rename(columns={"forecast": "yhat"})
+
+
+def run_mlforecast(train: pd.DataFrame) -> pd.DataFrame:
+    import lightgbm as lgb
+    from mlforecast import MLForecast
+    from mlforecast.lag_transforms import RollingMean, RollingStd
+
+    df = pd.DataFrame(
+        {"unique_id": train["sku"] + "|" + train["store"], "ds": train["date"], "y": train["units"]}
+    )
+    mlf = MLForecast(
+        models={"lgbm": lgb.LGBMRegressor(n_estimators=100, num_threads=2, verbosity=-1)},
+        freq="D",
+        lags=[1, 7, 14, 28],
+        lag_transforms={
+            1: [RollingMean(7), RollingMean(28), RollingStd(7)],
+            7: [RollingMean(7), RollingMean(28), RollingStd(7)],
+            28: [RollingMean(28)],
+        },
+        date_features=["dayofweek", "month"],
+        num_threads=2,
+    )
+    mlf.fit(df)
+    out = mlf.predict(HORIZON)
+    ids = out["unique_id"].str.split("|", n=1, expand=True)
+    return pd.DataFrame({"sku": ids[0], "store": ids[1], "date": out["ds"], "yhat": out["lgbm"]})
+
+
+def worker(library: str, n_series: int, n_days: int) -> dict[str, float]:
+    """One library's run in this (fresh) process: seconds, peak RSS in MB and WAPE."""
+    train, actual = split(synthetic(n_series, n_days))
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    run = run_pullcast if library == "pullcast" else run_mlforecast
+    t0 = time.perf_counter()
+    fc = run(train)
+    seconds = time.perf_counter() - t0
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "data_rss_mb": base_rss,
+        "wape": _wape(actual, fc, "yhat"),
+    }
+
+
+def _spawn(library: str, n_series: int, n_days: int) -> dict[str, float]:
+    cmd = [sys.executable, "-m", "benchmarks.bench_speed", "--worker", library]
+    cmd += ["--series", str(n_series), "--days", str(n_days)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{library} worker failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks speed")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--series", type=int, default=None)
-    parser.add_argument("--days", type=int, default=1941)
+    parser.add_argument("--days", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--worker", choices=("pullcast", "mlforecast"), default=None)
     args = parser.parse_args(argv)
-    n_series = args.series or (3049 if args.quick else 30490)
-    import pullcast as pc
-    from pullcast.features import History, sample_rows
-    from pullcast.forecast._inputs import sales_panel
-
-    t0 = time.perf_counter()
-    sales = synthetic(n_series, args.days)
-    gen_s = time.perf_counter() - t0
-    spec = pc.FeatureSpec(
-        lags=(1, 7, 14, 28),
-        windows=(7, 28),
-        std_windows=(),
-        ewm_alphas=(0.1,),
-        date_parts=("day_of_week", "month"),
-        ids_as_categories=False,
-    )
+    n_series = args.series or (600 if args.quick else 3049)
+    n_days = args.days or (1000 if args.quick else 1941)
+    if args.worker:
+        print(json.dumps(worker(args.worker, n_series, n_days)))
+        return 0
+    libraries = ["pullcast"]
+    if importlib.util.find_spec("mlforecast") is not None:
+        libraries.append("mlforecast")
+    else:
+        print("mlforecast is not installed: pullcast alone, no ratios (pip install mlforecast)")
+    runs: dict[str, list[dict[str, float]]] = {lib: [] for lib in libraries}
+    for _ in range(max(args.repeat, 1)):
+        for lib in libraries:  # alternate, so machine load drifts hit both alike
+            runs[lib].append(_spawn(lib, n_series, n_days))
     rows = []
-    # feature build alone: panel + every rolling feature over the full history + 1M sampled design rows
-    t0 = time.perf_counter()
-    panel = sales_panel(sales, "D")
-    hist = History.from_panel(panel, ())
-    panel_s = time.perf_counter() - t0
-    from pullcast.features import Design, StaticBlock
-
-    design = Design(spec, (), {}, StaticBlock.fit(panel.ids, skip=("sku", "store")))
-    t0 = time.perf_counter()
-    rolling = design.rolling(hist)
-    last = int(hist.grid.size - 1)
-    p, h = sample_rows(
-        hist,
-        28,
-        origin_range=(last - 730, last - 1),
-        max_target=last,
-        max_rows=1_000_000,
-        rng=np.random.default_rng(0),
-    )
-    X = design.training_matrix(hist, p, h, rolling)
-    features_s = time.perf_counter() - t0
-    del X, rolling
-    model = pc.GlobalLGBM(n_estimators=100, learning_rate=0.1)
-    f = pc.Forecaster(horizon=28, features=spec, model=model, max_rows=1_000_000, verbose=False)
-    t0 = time.perf_counter()
-    f.fit(sales)
-    fit_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    fc = f.predict()
-    predict_s = time.perf_counter() - t0
-    rows.append(
-        {
-            "library": "pullcast",
-            "series": n_series,
-            "days": args.days,
-            "panel_s": panel_s,
-            "features_s": features_s,
-            "fit_s": fit_s,
-            "predict_s": predict_s,
-            "end_to_end_s": panel_s + fit_s + predict_s,
-            "peak_rss_mb": peak_rss_mb(),
-            "rows": len(fc),
+    for lib in libraries:
+        med = {k: statistics.median(r[k] for r in runs[lib]) for k in runs[lib][0]}
+        rows.append({"library": lib, "series": n_series, "days": n_days, **med})
+    print(markdown_table(rows))
+    ratios: dict[str, float] = {}
+    if len(rows) == 2:
+        pc_row, ml_row = rows
+        ratios = {
+            "time": pc_row["seconds"] / ml_row["seconds"],
+            "peak_rss": pc_row["peak_rss_mb"] / ml_row["peak_rss_mb"],
+            "wape": pc_row["wape"] / ml_row["wape"],
         }
-    )
-    print(markdown_table(rows), flush=True)
-    if importlib.util.find_spec("mlforecast") is None:
-        print("mlforecast is not installed: no same-process comparison (issue reference: end to end 191 s)")
-    write_results(
-        "speed",
-        {
-            "rows": rows,
-            "generate_s": gen_s,
-            "note": "features_s = all rolling features over the full history + 1M design rows; "
-            "fit includes its own feature build, the held-out fit and the final fit",
-        },
-    )
+        for key, value in ratios.items():
+            verdict = "met" if value <= TARGETS[key] else "MISSED"
+            print(f"pullcast / mlforecast {key}: {value:.3f} (target <= {TARGETS[key]}: {verdict})")
+    write_results("speed_quick" if args.quick else "speed", {"rows": rows, "ratios": ratios, "runs": runs})
     return 0
 
 
 if __name__ == "__main__":
-    import sys
-
     raise SystemExit(main(sys.argv[1:]))

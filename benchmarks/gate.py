@@ -154,6 +154,18 @@ def _coldstart(res: dict[str, Any]) -> list[Metric]:
     return []
 
 
+def _speed(res: dict[str, Any]) -> list[Metric]:
+    ratios = res.get("ratios", {})  # pullcast / mlforecast, separate subprocesses in one run
+    out: list[Metric] = []
+    if _finite(ratios.get("time")) and ratios["time"] > 0:
+        out.append(("speed.mlforecast_over_pullcast_time", 1.0 / float(ratios["time"]), "speed"))
+    if _finite(ratios.get("peak_rss")) and ratios["peak_rss"] > 0:
+        out.append(("speed.mlforecast_over_pullcast_peak_rss", 1.0 / float(ratios["peak_rss"]), "info"))
+    if _finite(ratios.get("wape")) and ratios["wape"] > 0:
+        out.append(("speed.mlforecast_over_pullcast_wape", 1.0 / float(ratios["wape"]), "quality"))
+    return out
+
+
 def _none(res: dict[str, Any]) -> list[Metric]:
     return []
 
@@ -178,6 +190,7 @@ SUITE: tuple[Step, ...] = (
     Step("replenish", ("--quick", "--skip-proof"), "replenish_quick", _replenish),
     Step("service", ("--quick", "--seconds", "5"), "service_quick", _service),
     Step("signal_gate", ("--quick",), "signal_gate_quick", _signal_gate),
+    Step("speed", ("--quick",), "speed_quick", _speed),
     Step(
         "m5_baselines",
         ("--models", "snaive,sba,tsb"),

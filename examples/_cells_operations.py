@@ -59,7 +59,7 @@ f = pc.Forecaster(horizon=H, max_rows=10_000, verbose=False, seed=0)
 f.fit(history, signals=events[events["arrived_at"] < cut + pd.Timedelta(days=1)], stores=stores)
 future = sales[(sales["date"] > cut) & (sales["date"] <= cut + pd.Timedelta(days=H))]
 fc = f.predict(future)
-paths = SamplePaths(f.forecast_ids_, f.sample_paths(n=500), pd.DatetimeIndex(sorted(fc["date"].unique())))
+paths = SamplePaths(f.forecast_ids(future), f.sample_paths(n=500, future=future), pd.DatetimeIndex(sorted(fc["date"].unique())))
 orders = propose_orders(paths, inventory, policy=OrderUpTo(service_level=0.9), params=params)
 orders.head(6)
 """,
@@ -100,7 +100,8 @@ class PullcastReplay:
             ahead = sales[(sales["date"] > cutoff) & (sales["date"] <= cutoff + pd.Timedelta(days=H))]
             fc = self.model.predict(ahead)
             days = pd.DatetimeIndex(sorted(fc["date"].unique()))
-            self.cache[cutoff] = SamplePaths(self.model.forecast_ids_, self.model.sample_paths(n=300), days)
+            draws = self.model.sample_paths(n=300, future=ahead)
+            self.cache[cutoff] = SamplePaths(self.model.forecast_ids(ahead), draws, days)
         return self.cache[cutoff]
 
 

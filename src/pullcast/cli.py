@@ -117,11 +117,12 @@ def _orders(args: argparse.Namespace) -> int:
     f = Forecaster.load(args.model)
     inventory = read_table(args.inventory, "inventory")
     params = read_table(args.params, "params") if args.params else None
-    fc = f.predict(_future_for(f, args.future))
-    paths = f.sample_paths(n=args.n_paths, seed=args.seed)
+    future = _future_for(f, args.future)
+    fc = f.predict(future)
+    paths = f.sample_paths(n=args.n_paths, seed=args.seed, future=future)
     dates = pd.DatetimeIndex(fc["date"].iloc[: f.horizon])
     orders = propose_orders(
-        SamplePaths(f.ids_, paths, dates),
+        SamplePaths(f.forecast_ids(future), paths, dates),
         inventory,
         policy=OrderUpTo(service_level=args.service_level),
         params=params,

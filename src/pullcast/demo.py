@@ -86,10 +86,10 @@ def run_demo(
     _section("forecasts (first rows)")
     print(fc.head(8).to_string(index=False))
 
-    paths = f.sample_paths(n=500, seed=0)
+    paths = f.sample_paths(n=500, seed=0, future=future)
     inventory = history[history["date"] == history["date"].max()][["sku", "store", "on_hand"]]
     orders = propose_orders(
-        SamplePaths(f.forecast_ids_, paths, pd.DatetimeIndex(fc["date"].unique()[:horizon])), inventory
+        SamplePaths(f.forecast_ids(future), paths, pd.DatetimeIndex(fc["date"].unique()[:horizon])), inventory
     )
     _section("order proposals (first rows)")
     print(orders.head(8).to_string(index=False))

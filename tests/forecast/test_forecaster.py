@@ -140,3 +140,44 @@ def test_update_rejects_rows_before_the_origin(retail) -> None:
     f = Forecaster(horizon=7, **FAST).fit(sales)
     with pytest.raises(DataError, match="after each series' last known day"):
         f.update(sales[sales["date"] == sales["date"].max()])
+
+
+def test_predict_and_sample_paths_have_no_side_effects(retail) -> None:
+    sales = retail[0].drop(columns=["price", "promo"])
+    f = Forecaster(horizon=7, **FAST).fit(sales)
+    before = dict(vars(f))
+    paths_first = f.sample_paths(200, seed=4)  # before any predict
+    fc1 = f.predict()
+    fc2 = f.predict()
+    paths_after = f.sample_paths(200, seed=4)
+    assert dict(vars(f)).keys() == before.keys()
+    assert all(vars(f)[k] is v for k, v in before.items())  # nothing rebound, nothing added
+    pd.testing.assert_frame_equal(fc1, fc2)
+    np.testing.assert_array_equal(paths_first, paths_after)
+    assert paths_first.shape == (len(f.forecast_ids()), 200, 7)
+    np.testing.assert_allclose(paths_first.mean(axis=1).ravel(), fc1["forecast"], rtol=0.3, atol=0.5)
+
+
+def test_serving_rows_equal_training_rows_of_the_last_origin(retail) -> None:
+    """Train-vs-serve: the rows predict builds from the trimmed state equal the training-time rows
+    (full history, full rolling features) of the same origins."""
+    from pullcast.features import History
+    from pullcast.panel import Panel
+
+    sales, events, stores = retail
+    sales = sales.drop(columns=["price", "promo"])
+    f = Forecaster(horizon=7, signal_gate=None, **FAST).fit(sales, events, stores)
+    panel = Panel.from_frame(sales, dtype=np.float64)
+    aligned = f.signal_store_.aligned(panel, stores=f.stores_)
+    full = History.from_panel(panel, (), {c: np.asarray(aligned[c], dtype=np.float64) for c in f.state_.signals})
+    design = f.design_
+    series = np.repeat(np.arange(full.n_series), 7)
+    p = full.last_positions()[series]
+    h = np.tile(np.arange(1, 8), full.n_series)
+    dates = f._target_dates(f.state_)
+    training = design.matrix(
+        full, p, h, rolling=design.rolling(full), rolling_at=p, target_dates=dates, target_cov={}
+    )
+    serving = design.forecast_matrix(f.state_, 7, dates, {})
+    assert any(c.startswith("sig_") for c in serving.columns)
+    pd.testing.assert_frame_equal(serving, training, check_exact=False, rtol=1e-6, atol=1e-6)

@@ -75,5 +75,8 @@ def test_cold_start_for_a_never_seen_sku(retail) -> None:
     assert (cold["p90"] >= cold["p10"]).all()
     # the model itself is unchanged: the next plain predict has no cold-start rows
     assert "BRAND-NEW" not in set(f.predict(future)["sku"])
-    paths = f.sample_paths(10)
-    assert paths.shape[0] == len(f.forecast_ids_)
+    with_new = pd.concat([future, newcomer])
+    paths = f.sample_paths(10, future=with_new)
+    ids = f.forecast_ids(with_new)
+    assert paths.shape[0] == len(ids) == len(f.ids_) + newcomer["store"].nunique()
+    assert (ids["sku"].iloc[len(f.ids_) :] == "BRAND-NEW").all()

@@ -245,5 +245,4 @@ def local_forecaster(
     f.state_ = part.hist.tails(part.design.spec.history + int(params["horizon"]))
     f.signal_store_ = part.store
     f.stores_ = extras.get("stores")
-    f._last_mean = None
     return f

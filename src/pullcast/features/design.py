@@ -91,6 +91,27 @@ class Design:
         cov = {c: hist.covariates[c][q] for c in self.covariates}
         return self.matrix(hist, p, h, rolling=rolling, rolling_at=p, target_dates=dates, target_cov=cov)
 
+    def forecast_matrix(
+        self,
+        hist: History,
+        horizon: int,
+        target_dates: pd.DatetimeIndex,
+        target_cov: Mapping[str, np.ndarray],
+    ) -> pd.DataFrame:
+        """Design rows of the forecast from each series' last position, series-major, h = 1..horizon.
+
+        Computes only the last window of every rolling feature, so ``hist`` may be the trimmed state;
+        the rows equal the training rows of the same origins (the train-vs-serve property).
+        """
+        n = hist.n_series
+        series = np.repeat(np.arange(n), horizon)
+        p = hist.last_positions()[series]
+        h = np.tile(np.arange(1, horizon + 1), n)
+        rolling = self.rolling(hist, last=True)
+        return self.matrix(
+            hist, p, h, rolling=rolling, rolling_at=series, target_dates=target_dates, target_cov=target_cov
+        )
+
     def rolling(self, hist: History, *, last: bool = False) -> dict[str, np.ndarray]:
         return rolling_features(hist, self.spec, last=last)
 

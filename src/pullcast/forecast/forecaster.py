@@ -50,7 +50,7 @@ class Forecaster(Estimator):
         model, pooled over several rolling origins) a signal channel must bring to be kept; it must also
         be significant (clustered paired test by SKU, Holm-corrected, 5% level; see
         :mod:`pullcast.forecast.gate`). None keeps every channel.
-    max_rows : int, default 2_000_000
+    max_rows : int, default 500_000
         Cap on the number of (series, origin, horizon) training rows, sampled evenly over horizons.
     train_window : int or None, default 730
         Only origins in the last ``train_window`` periods are used for training (None: all).
@@ -68,7 +68,7 @@ class Forecaster(Estimator):
         columns: Columns = Columns(),
         freq: str = "D",
         signal_gate: float | None = 0.01,
-        max_rows: int = 2_000_000,
+        max_rows: int = 500_000,
         train_window: int | None = 730,
         verbose: bool = True,
     ) -> None:
@@ -147,7 +147,6 @@ class Forecaster(Estimator):
         self.state_ = hist.tails(spec.history + self.horizon)
         self.signal_store_ = store
         self.stores_ = stores_c
-        self._last_mean: np.ndarray | None = None
         return self
 
     # ------------------------------------------------------------------ predict
@@ -175,16 +174,7 @@ class Forecaster(Estimator):
             sorted by sku, store, date.
         """
         check_is_fitted(self, "model_")
-        fut = None if future is None else _inputs.canonical(future, self.columns, "future")
-        hist, ids, design = self.state_, self.ids_, self.design_
-        if fut is not None:
-            hist, ids, design, fut = self._with_cold_starts(fut)
-        if as_of is not None:
-            mean = self._nowcast_mean(hist, ids, design, fut, pd.Timestamp(as_of))
-        else:
-            mean = self._predict_mean(hist, ids, design, fut)
-        self._last_mean = mean.reshape(hist.n_series, self.horizon)
-        self.forecast_ids_ = ids
+        mean, hist, ids = self._forecast(future, as_of)
         series = np.repeat(np.arange(hist.n_series), self.horizon)
         q = self.distribution_.quantiles(mean, series, self.quantiles_)
         dates = self._target_dates(hist)
@@ -195,6 +185,35 @@ class Forecaster(Estimator):
         for j, level in enumerate(self.quantiles_):
             out[quantile_name(level)] = q[:, j]
         return _inputs.user_names(out, self.columns)
+
+    def _forecast(self, future: pd.DataFrame | None, as_of: Any) -> tuple[np.ndarray, History, pd.DataFrame]:
+        """Mean forecasts (series-major), the state they start from and its ids; writes nothing."""
+        fut = None if future is None else _inputs.canonical(future, self.columns, "future")
+        hist, ids, design = self.state_, self.ids_, self.design_
+        if fut is not None:
+            hist, ids, design, fut = self._with_cold_starts(fut)
+        if as_of is not None:
+            mean = self._nowcast_mean(hist, ids, design, fut, pd.Timestamp(as_of))
+        else:
+            mean = self._predict_mean(hist, ids, design, fut)
+        return mean, hist, ids
+
+    def forecast_ids(self, future: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The (sku, store) rows of :meth:`predict` and :meth:`sample_paths` for ``future``, in order.
+
+        Without ``future`` (or when it names no new series) these are :attr:`ids_`; the cold starts
+        of ``future`` follow them.
+        """
+        check_is_fitted(self, "model_")
+        if future is None:
+            return self.ids_
+        return self._with_cold_starts(_inputs.canonical(future, self.columns, "future"))[1]
+
+    @property
+    def forecast_ids_(self) -> pd.DataFrame:
+        """The series order of ``predict()`` and ``sample_paths()`` without ``future``: :attr:`ids_`."""
+        check_is_fitted(self, "model_")
+        return self.ids_
 
     def _target_dates(self, hist: History) -> pd.DatetimeIndex:
         last = hist.grid[hist.grid_pos(hist.last_positions())]
@@ -276,8 +295,7 @@ class Forecaster(Estimator):
         today = {c: now[c][last] for c in channels}
         if all(np.array_equal(today[c], before[c][last], equal_nan=True) for c in channels):
             return self._predict_mean(hist, ids, design, fut)
-        if getattr(self, "profile_", None) is None:
-            self.profile_ = nowcast.intraday_profile(store, channels)
+        profile = nowcast.intraday_profile(store, channels, before=day)
         start = self._predict_mean(hist, ids, design, fut)
         coef = getattr(self, "nowcast_coef_", None) or {}
         h = np.tile(np.arange(self.horizon), hist.n_series)
@@ -285,7 +303,7 @@ class Forecaster(Estimator):
         shift = np.zeros(start.size)
         for c, per_h in coef.items():
             level = store.channels[c].agg != "sum"
-            share = 1.0 if level else max(self.profile_.share(c, as_of), 1e-3)
+            share = 1.0 if level else max(profile.share(c, as_of), 1e-3)
             reliability = 1.0 if level else share / (share + nowcast.SHRINK)
             prior = nowcast.recent_mean(hist.signals[c], hist.indptr)
             z = nowcast.log_surprise(today[c] / share, prior)
@@ -295,16 +313,10 @@ class Forecaster(Estimator):
     def _design_rows(
         self, hist: History, ids: pd.DataFrame, design: Design, fut: pd.DataFrame | None
     ) -> pd.DataFrame:
-        n, horizon = hist.n_series, self.horizon
-        series = np.repeat(np.arange(n), horizon)
-        p = hist.last_positions()[series]
-        h = np.tile(np.arange(1, horizon + 1), n)
+        series = np.repeat(np.arange(hist.n_series), self.horizon)
         dates = self._target_dates(hist)
         cov = _inputs.future_covariates(fut, ids, dates, series, self.covariates_)
-        rolling = design.rolling(hist, last=True)
-        return design.matrix(
-            hist, p, h, rolling=rolling, rolling_at=series, target_dates=dates, target_cov=cov
-        )
+        return design.forecast_matrix(hist, self.horizon, dates, cov)
 
     def _predict_mean(
         self, hist: History, ids: pd.DataFrame, design: Design, fut: pd.DataFrame | None
@@ -314,31 +326,35 @@ class Forecaster(Estimator):
         X = self._design_rows(hist, ids, design, fut)
         return self.model_.predict(X[self.feature_names_])
 
-    def sample_paths(self, n: int = 1000, seed: int = 0) -> np.ndarray:
+    def sample_paths(
+        self, n: int = 1000, seed: int = 0, future: pd.DataFrame | None = None, *, as_of: Any = None
+    ) -> np.ndarray:
         """Joint sample paths of demand over the horizon, consistent with :meth:`predict`'s quantiles.
+
+        A function of the fitted model and the current state, like :meth:`predict`: calling it before,
+        after or without :meth:`predict` gives the same paths.
 
         Parameters
         ----------
         n : int, default 1000
             Number of paths per series.
         seed : int, default 0
+        future : pandas.DataFrame or None, default None
+            As in :meth:`predict` (required when the model has known-ahead covariates).
+        as_of : timestamp or None, default None
+            As in :meth:`predict`: paths around the intraday nowcast.
 
         Returns
         -------
         ndarray of float32, shape (n_series, n, horizon)
-            Series in the order of :attr:`forecast_ids_` (the series of the last :meth:`predict`: :attr:`ids_`
-            sorted by sku, store, then any cold starts). Calls :meth:`predict` first if it
-            has not run since the last fit (models with covariates need ``predict(future)`` first).
+            Series in the order of :meth:`forecast_ids` for the same ``future``.
         """
         check_is_fitted(self, "model_")
         if int(n) < 1:
             raise ConfigError(f"n must be >= 1, got {n}")
-        if self._last_mean is None:
-            if self.covariates_:
-                raise DataError("call predict(future) before sample_paths: the model needs future covariates")
-            self.predict()
-        assert self._last_mean is not None
-        return self.distribution_.sample_paths(self._last_mean, int(n), np.random.default_rng(seed))
+        mean, hist, _ = self._forecast(future, as_of)
+        mean = mean.reshape(hist.n_series, self.horizon)
+        return self.distribution_.sample_paths(mean, int(n), np.random.default_rng(seed))
 
     def feature_importance(self) -> pd.Series:
         """Gain of each feature of the LightGBM model, largest first."""
@@ -450,6 +466,5 @@ class Forecaster(Estimator):
     def _set_state(self, state: History, ids: pd.DataFrame, panel: Panel | None) -> None:
         self.design_ = replace(self.design_, static=self._static_for(ids, panel))
         self.state_, self.ids_ = state, ids.reset_index(drop=True)
-        self._last_mean = None
         if _training.is_baseline(self.model_):
             self.model_ = self.model_.fit(state.y, state.indptr)

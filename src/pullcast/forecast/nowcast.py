@@ -53,11 +53,19 @@ class IntradayProfile:
         return float(before + within * (table[as_of.day_of_week, hour] - before))
 
 
-def intraday_profile(store: object, channels: list[str]) -> IntradayProfile:
-    """Learn the intraday arrival profile of ``channels`` from a SignalStore's arrival history."""
+def intraday_profile(
+    store: object, channels: list[str], before: pd.Timestamp | None = None
+) -> IntradayProfile:
+    """Learn the intraday arrival profile of ``channels`` from a SignalStore's arrival history.
+
+    With ``before``, only days of arrival before it count: a nowcast for a day learns its profile from
+    the complete days ahead of it, never from the day itself.
+    """
     shares: dict[str, np.ndarray] = {}
     for channel in channels:
         frame = store.arrival_profile(channel)  # type: ignore[attr-defined]
+        if before is not None:
+            frame = frame[frame["date"] < before]
         if frame.empty:
             continue
         wide = frame.pivot_table(index="date", columns="hour", values="value", aggfunc="sum", fill_value=0.0)

@@ -222,7 +222,6 @@ def load(path: str | Path) -> Forecaster:
     f.stores_ = None if meta["stores"] is None else pd.DataFrame(meta["stores"])
     f.signal_store_ = _load_store(root, meta, f.stores_)
     f.state_, f.ids_ = state, ids
-    f._last_mean = None
     return f
 
 

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any, TypeVar
-
-# Idle OpenMP threads sleep instead of spinning: on shared cores spinning makes parallel code (numba's
-# omp layer, LightGBM) several times slower. Only set when the user has not chosen a policy.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numba
 

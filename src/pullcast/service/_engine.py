@@ -314,18 +314,16 @@ class ForecastEngine:
                     future = self.carried_forward(live)
             fut = None if future is None else self.user_names(future)
             kwargs: dict[str, Any] = {} if as_of is None else {"as_of": as_of}
-            f = copy.copy(live)  # predict sets attributes (forecast_ids_, ...): keep concurrent calls apart
             if as_of is not None or source == "request" or not isinstance(live.model_, GlobalLGBM):
-                snap = self._snapshot_of(f, f.predict(fut, **kwargs), version, source)
-                if getattr(live, "profile_", None) is None and getattr(f, "profile_", None) is not None:
-                    live.profile_ = f.profile_  # the intraday profile the forecaster caches
-                return snap
-        return self._snapshot_of(f, f.predict(fut), version, source)
+                return self._snapshot_of(live, live.predict(fut, **kwargs), version, source)
+            pinned = copy.copy(live)  # one consistent set of state references, taken under the lock
+        return self._snapshot_of(pinned, pinned.predict(fut), version, source)
 
     def _snapshot_of(self, f: Forecaster, frame: pd.DataFrame, version: int, source: str) -> Snapshot:
         frame = frame.rename(columns={v: k for k, v in f.columns.user().items() if v in frame.columns})
-        ids = getattr(f, "forecast_ids_", f.ids_).reset_index(drop=True)
-        n, horizon = len(ids), int(f.horizon)
+        horizon = int(f.horizon)
+        ids = frame[["sku", "store"]].iloc[::horizon].reset_index(drop=True)  # predict is series-major
+        n = len(ids)
         if len(frame) != n * horizon:
             raise DataError(f"forecast has {len(frame)} rows, expected {n} series x {horizon} days")
         keys = list(zip(ids["sku"].tolist(), ids["store"].tolist(), strict=True))
