@@ -59,7 +59,8 @@ f = pc.Forecaster(horizon=H, max_rows=10_000, verbose=False, seed=0)
 f.fit(history, signals=events[events["arrived_at"] < cut + pd.Timedelta(days=1)], stores=stores)
 future = sales[(sales["date"] > cut) & (sales["date"] <= cut + pd.Timedelta(days=H))]
 fc = f.predict(future)
-paths = SamplePaths(f.forecast_ids(future), f.sample_paths(n=500, future=future), pd.DatetimeIndex(sorted(fc["date"].unique())))
+days = pd.DatetimeIndex(sorted(fc["date"].unique()))
+paths = SamplePaths(f.forecast_ids(future), f.sample_paths(n=500, future=future), days)
 orders = propose_orders(paths, inventory, policy=OrderUpTo(service_level=0.9), params=params)
 orders.head(6)
 """,

@@ -183,10 +183,16 @@ def test_sku_and_region_events_have_missing_store_labels():
         assert not events[frame_col].astype(object).isin(["None", "nan", "<NA>"]).any(), frame_col
     by = events.groupby("channel")
     assert by["store"].apply(lambda s: s.notna().any()).to_dict() == {
-        "search": False, "social": False, "trend": False, "wishlist": True
+        "search": False,
+        "social": False,
+        "trend": False,
+        "wishlist": True,
     }
     assert by["region"].apply(lambda s: s.notna().any()).to_dict() == {
-        "search": False, "social": True, "trend": True, "wishlist": False
+        "search": False,
+        "social": True,
+        "trend": True,
+        "wishlist": False,
     }
 
 

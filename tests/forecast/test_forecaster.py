@@ -169,7 +169,8 @@ def test_serving_rows_equal_training_rows_of_the_last_origin(retail) -> None:
     f = Forecaster(horizon=7, signal_gate=None, **FAST).fit(sales, events, stores)
     panel = Panel.from_frame(sales, dtype=np.float64)
     aligned = f.signal_store_.aligned(panel, stores=f.stores_)
-    full = History.from_panel(panel, (), {c: np.asarray(aligned[c], dtype=np.float64) for c in f.state_.signals})
+    signals = {c: np.asarray(aligned[c], dtype=np.float64) for c in f.state_.signals}
+    full = History.from_panel(panel, (), signals)
     design = f.design_
     series = np.repeat(np.arange(full.n_series), 7)
     p = full.last_positions()[series]
