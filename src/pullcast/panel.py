@@ -177,19 +177,24 @@ class Panel:
 
         dates = _to_dates(frame, columns)
         grid, pos = _grid_positions(dates, frame, columns, freq)
-        frame = frame.assign(**{date: dates, "__pos": pos})
-        frame = frame.sort_values([*keys, "__pos"], kind="mergesort", ignore_index=True)
-
-        dup = frame.duplicated([*keys, "__pos"], keep=False).to_numpy()
-        if dup.any():
+        # one integer key per row, (series in sku, store order, grid position), sorted once
+        sku_codes, sku_uniques = pd.factorize(frame[sku], sort=True)
+        store_codes, store_uniques = pd.factorize(frame[store], sort=True)
+        pair = sku_codes.astype(np.int64) * len(store_uniques) + store_codes
+        key = pair * (len(grid) + 1) + pos
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        same = np.flatnonzero(key[1:] == key[:-1])
+        if same.size:
+            dup = np.zeros(len(frame), dtype=bool)
+            dup[order[same]] = dup[order[same + 1]] = True
             raise DuplicateRowError(
                 f"each (sku, store, date) must appear once; found {int(dup.sum())} duplicated rows: "
-                + describe_rows(frame, dup, [sku, store, date])
+                + describe_rows(frame.assign(**{date: dates}), dup, [sku, store, date])
             )
-
-        code = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
-        pos = frame["__pos"].to_numpy()
-        first_row = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+        pair, pos = pair[order], np.asarray(pos)[order]
+        first_row = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+        code = np.repeat(np.arange(first_row.size), np.diff(np.r_[first_row, pair.size]))
         last_row = np.r_[first_row[1:] - 1, code.size - 1]
         start_pos = pos[first_row].astype(np.int64)
         lengths = (pos[last_row] - start_pos + 1).astype(np.int64)
@@ -203,7 +208,7 @@ class Panel:
         data: dict[str, np.ndarray] = {}
         dtypes: dict[str, object] = {}
         for col in frame.columns:
-            if col in (sku, store, date, "__pos"):
+            if col in (sku, store, date):
                 continue
             series = frame[col]
             dtypes[col] = series.dtype
@@ -211,12 +216,12 @@ class Panel:
                 arr = np.full(total, np.nan, dtype=np_dtype)
                 if col == units and fill_missing == "zero":
                     arr[:] = 0.0
-                arr[flat] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+                arr[flat] = series.to_numpy(dtype=np.float64, na_value=np.nan)[order]
             else:
                 arr = np.full(total, None, dtype=object)
-                arr[flat] = series.to_numpy(dtype=object)
+                arr[flat] = series.to_numpy(dtype=object)[order]
             data[col] = arr
-        ids = frame.iloc[first_row][keys].reset_index(drop=True)
+        ids = frame[keys].iloc[order[first_row]].reset_index(drop=True)
         return cls(
             ids,
             indptr,

@@ -127,6 +127,10 @@ def sample_rows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(origin, horizon) pairs with an observed target, sampled evenly over horizons down to ``max_rows``.
 
+    When there are more candidate rows than ``max_rows``, each is kept independently with probability
+    ``max_rows / candidates`` (so about ``max_rows`` rows remain, the same share at every horizon).
+    Rows come horizon by horizon, origins in increasing order within each.
+
     Parameters
     ----------
     hist : History
@@ -136,29 +140,32 @@ def sample_rows(
     max_target : int
         Largest grid position a target may have.
     max_rows : int or None
-        Upper bound on the number of rows (None: all).
+        The number of rows to sample down to (None: all).
     rng : numpy.random.Generator
     """
     if horizon < 1:
         raise ConfigError(f"horizon must be >= 1, got {horizon}")
-    n = hist.y.size
     series = np.repeat(np.arange(hist.n_series), hist.lengths)
-    pos_in = np.arange(n) - hist.indptr[series]
-    length = hist.lengths[series]
-    gp = hist.start_pos[series] + pos_in
+    gp = hist.start_pos[series] + (np.arange(hist.y.size) - hist.indptr[series])
     lo, hi = origin_range
-    base = (gp >= lo) & (gp <= hi)
-    chosen_p, counts = [], []
-    for h in range(1, horizon + 1):
-        ok = base & (pos_in + h < length) & (gp + h <= max_target)
-        idx = np.flatnonzero(ok)
-        idx = idx[~np.isnan(hist.y[idx + h])]
-        chosen_p.append(idx)
-        counts.append(idx.size)
+    idx = np.flatnonzero((gp >= lo) & (gp <= hi))  # candidate origins, whatever the horizon
+    room = np.minimum(hist.indptr[series[idx] + 1] - 1 - idx, max_target - gp[idx])  # largest valid h
+    observed = ~np.isnan(hist.y)
+
+    def valid(h: int) -> np.ndarray:
+        ok = room >= h
+        ok[ok] = observed[idx[ok] + h]
+        return ok
+
+    counts = [int(np.count_nonzero(valid(h))) for h in range(1, horizon + 1)]
     total = sum(counts)
-    if max_rows is not None and total > max_rows:
-        frac = max_rows / total
-        chosen_p = [np.sort(rng.choice(idx, int(round(idx.size * frac)), replace=False)) for idx in chosen_p]
+    frac = 1.0 if max_rows is None or total <= max_rows else max_rows / total
+    chosen_p = []
+    for h in range(1, horizon + 1):
+        ok = valid(h)
+        if frac < 1.0:
+            ok &= rng.random(idx.size) < frac
+        chosen_p.append(idx[ok])
     p = np.concatenate(chosen_p) if chosen_p else np.empty(0, dtype=np.int64)
-    h_arr = np.concatenate([np.full(c.size, k + 1) for k, c in enumerate(chosen_p)]) if chosen_p else p
+    h_arr = np.repeat(np.arange(1, horizon + 1), [c.size for c in chosen_p])
     return p.astype(np.int64), h_arr.astype(np.int64)

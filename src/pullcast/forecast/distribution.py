@@ -233,7 +233,7 @@ def fit_distribution(
 
     scale = 1.0
     if coverage is not None and y.size:
-        pick = rng.choice(y.size, min(y.size, 50_000), replace=False)
+        pick = rng.choice(y.size, min(y.size, 20_000), replace=False)
         scale = search_scale(y[pick], mu[pick], alpha[series[pick]], coverage)
         alpha = np.clip(alpha * scale, _ALPHA_MIN, _ALPHA_MAX)
 
