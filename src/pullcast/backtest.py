@@ -12,7 +12,8 @@ from pullcast.base import clone
 from pullcast.columns import Columns
 from pullcast.errors import ConfigError, DataError
 from pullcast.forecast import Forecaster
-from pullcast.forecast._inputs import canonical, user_names
+from pullcast.forecast.inputs import canonical, user_names
+from pullcast.forecast.training import signal_store
 
 __all__ = ["backtest", "cutoffs", "join_actuals"]
 
@@ -78,6 +79,8 @@ def backtest(
     cuts = cutoffs(last, n_windows=n_windows, step=step, horizon=template.horizon, freq=template.freq)
     if cuts[0] <= frame["date"].min():
         raise DataError(f"the first cutoff {cuts[0].date()} is before the sales history starts")
+    stores_c = None if stores is None else canonical(stores, cols, "stores")
+    signals = signal_store(signals, cols, stores_c)  # ingested once: every window aligns it by arrival
     results = []
     fitted: Forecaster | None = None
     for cut in tqdm(cuts, desc="pullcast backtest", disable=not template.verbose, leave=False):

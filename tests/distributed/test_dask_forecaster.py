@@ -18,8 +18,8 @@ from pullcast.datasets import make_retail  # noqa: E402
 from pullcast.distributed import DaskForecaster, backtest, propose_orders  # noqa: E402
 from pullcast.distributed._io import part_of_sku  # noqa: E402
 from pullcast.features import Design, FeatureSpec, History, StaticBlock, sample_rows  # noqa: E402
-from pullcast.forecast._inputs import static_frame  # noqa: E402
-from pullcast.forecast._training import discover_leads  # noqa: E402
+from pullcast.forecast.inputs import static_frame  # noqa: E402
+from pullcast.forecast.training import discover_leads  # noqa: E402
 from pullcast.models.lgbm import GlobalLGBM  # noqa: E402
 from pullcast.panel import Panel  # noqa: E402
 from pullcast.signals import SignalStore  # noqa: E402

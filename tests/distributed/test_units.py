@@ -160,7 +160,7 @@ def test_search_scale_widens_too_narrow_intervals() -> None:
 def test_partitioned_leads_equal_discover_leads() -> None:
     from pullcast.datasets import make_retail
     from pullcast.distributed._leads import combine_leads, lead_sums
-    from pullcast.forecast._training import discover_leads
+    from pullcast.forecast.training import discover_leads
     from pullcast.panel import Panel
     from pullcast.signals import SignalStore
 

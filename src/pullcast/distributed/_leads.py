@@ -4,7 +4,7 @@
 products of the standardised differences, the two sums of squares and the pair count. Series never
 span partitions, so each partition computes these sums for its series (with the same helpers) and the
 client adds them up on the global day grid, then applies the same test and the rule of
-``pullcast.forecast._training.discover_leads``.
+``pullcast.forecast.training.discover_leads``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pullcast.forecast._training import _LEAD_P_VALUE
+from pullcast.forecast.training import LEAD_P_VALUE
 from pullcast.panel import Panel
 from pullcast.signals.leads import NO_LEAD, _lag_products, _long_run_variance, _standardised_diffs
 
@@ -87,5 +87,5 @@ def combine_leads(parts: list[tuple[int, dict[str, dict[str, Any]]]], n_days: in
         p_adj = multipletests(stats.norm.sf(z), method="bonferroni")[1]
         best = int(np.argmax(r))
         lead = best if p_adj[best] < _ALPHA else NO_LEAD
-        leads[name] = lead if lead > 0 and float(p_adj[best]) < _LEAD_P_VALUE else 0
+        leads[name] = lead if lead > 0 and float(p_adj[best]) < LEAD_P_VALUE else 0
     return leads

@@ -11,7 +11,7 @@ from pullcast.backtest import cutoffs, join_actuals
 from pullcast.columns import Columns
 from pullcast.distributed import _io
 from pullcast.errors import ConfigError, DataError
-from pullcast.forecast._inputs import user_names
+from pullcast.forecast.inputs import user_names
 
 if TYPE_CHECKING:
     from pullcast.distributed.forecaster import DaskForecaster

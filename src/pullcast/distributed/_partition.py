@@ -18,7 +18,7 @@ import pandas as pd
 from pullcast.columns import Columns
 from pullcast.distributed._leads import lead_sums
 from pullcast.features import Design, History, StaticBlock, sample_rows
-from pullcast.forecast import _inputs, _training
+from pullcast.forecast import inputs, training
 from pullcast.forecast.distribution import NBDistribution
 from pullcast.forecast.forecaster import Forecaster
 from pullcast.panel import Panel
@@ -26,7 +26,6 @@ from pullcast.panel import Panel
 __all__ = ["Part", "Prepared", "build_part", "local_forecaster", "prepare", "rows_with_keys"]
 
 TARGET = "__target"
-_VALID_ORIGINS = 7  # as in pullcast.forecast._training
 
 
 @dataclass
@@ -84,12 +83,12 @@ def prepare(
     store = None
     if channels:
         ev = None if events is None or len(events) == 0 else events.reset_index(drop=True)
-        store = _training.signal_store(ev, Columns(), stores) if ev is not None else None
+        store = training.signal_store(ev, Columns(), stores) if ev is not None else None
         found = store.aligned(panel, stores=stores) if store is not None else {}
         size = int(panel.indptr[-1])
         aligned = {c: np.array(found[c]) if c in found else np.zeros(size) for c in channels}
     leads = lead_sums(panel, aligned, int(params["horizon"])) if aligned else {}
-    static = _inputs.static_frame(panel, requested[0])
+    static = inputs.static_frame(panel, requested[0])
     extra = [c for c in static.columns if c not in ("sku", "store")]
     stats = {
         "n_values": int(panel.indptr[-1]),
@@ -99,7 +98,7 @@ def prepare(
         "lead_sums": leads,
         "static": {c: sorted(static[c].astype(str).unique().tolist()) for c in static.columns},
         "static_extra": extra,
-        "covariates": _inputs.choose_covariates(panel, requested[1]),
+        "covariates": inputs.choose_covariates(panel, requested[1]),
     }
     return Prepared(panel, aligned, stats, store)
 
@@ -119,7 +118,8 @@ def build_part(
     max_rows: int,
     part_seed: tuple[int, int],
 ) -> Part | None:
-    """History on the global grid, feature rows for training/validation/final fit (as in ``_training``).
+    """History on the global grid, feature rows for training, validation and the final fit
+    (as in ``pullcast.forecast.training``).
 
     Parameters
     ----------
@@ -144,14 +144,14 @@ def build_part(
     hist = History.from_panel(panel, design.covariates, prep.aligned)
     offset = int(grid.get_loc(panel.dates.grid[0]))
     hist = replace(hist, grid=grid, start_pos=hist.start_pos + offset)
-    static = _inputs.static_frame(panel, None if not static_cols else static_cols)
+    static = inputs.static_frame(panel, None if not static_cols else static_cols)
     keep = ["sku", "store", *static_cols]
     local = replace(design, static=StaticBlock(static[keep], design.static.categories))
     horizon = int(params["horizon"])
     last = int(grid.size - 1)
     window = params["train_window"]
     lo = 0 if window is None else max(0, last - int(window))
-    cut = last - horizon - (_VALID_ORIGINS - 1)
+    cut = last - horizon - (training.VALID_ORIGINS - 1)
     rng = np.random.default_rng(list(part_seed))
     rows = {
         "tr": sample_rows(

@@ -14,7 +14,7 @@ from pullcast.distributed import _boost, _calibrate, _io, _partition
 from pullcast.distributed._leads import combine_leads
 from pullcast.errors import ConfigError, DataError
 from pullcast.features import Design, FeatureSpec, StaticBlock
-from pullcast.forecast import _training
+from pullcast.forecast import training
 from pullcast.forecast.forecaster import Forecaster
 from pullcast.forecast.gate import empty_report, gate_channels
 from pullcast.models.lgbm import GlobalLGBM
@@ -22,7 +22,6 @@ from pullcast.models.lgbm import GlobalLGBM
 __all__ = ["DaskForecaster"]
 
 _EARLY_STOPPING = 30  # as GlobalLGBM.fit's default
-_GATE_ROWS = _training._GATE_ROWS
 
 
 class DaskForecaster(Estimator):
@@ -144,7 +143,7 @@ class DaskForecaster(Estimator):
         """
         params = self._forecaster_params()
         spec, qs = Forecaster(**params)._check_params()
-        template = _training.make_model(self.model, self.seed)
+        template = training.make_model(self.model, self.seed)
         if not isinstance(template, GlobalLGBM):
             raise ConfigError(
                 f"DaskForecaster trains the global LightGBM model only, got model={self.model!r}"
@@ -310,7 +309,7 @@ class DaskForecaster(Estimator):
         return booster, rounds, np.array([r["abs_err"][rounds - 1] for r in res])
 
     def _train(self, parts: list[Any], template: GlobalLGBM, design: Design) -> None:
-        """The signal gate, the final model and the calibration, as in ``forecast._training.train``."""
+        """The signal gate, the final model and the calibration, as in ``forecast.training.train``."""
         client = self._client()
         counts = client.gather(self._submit_all(_partition.n_rows, parts))
         self._lap("features")
@@ -329,7 +328,7 @@ class DaskForecaster(Estimator):
         report = empty_report()
         kept = list(channels)
         if channels and self.signal_gate is not None:
-            frac = min(1.0, _GATE_ROWS / max(n_tr, 1))
+            frac = min(1.0, training.GATE_ROWS / max(n_tr, 1))
             kept, report = gate_channels(
                 channels,
                 all_cols,
@@ -392,7 +391,7 @@ class DaskForecaster(Estimator):
         den_pos = np.concatenate([s["den_pos"] for s in summ]) if summ else np.empty(0)
         kappa = float(np.median(den_pos)) if den_pos.size else 1.0
         alpha = self._submit_all(_calibrate.alpha_of, mom, pooled=pooled, kappa=kappa)
-        coverage = _training._central_coverage(self.quantiles_)
+        coverage = training.central_coverage(self.quantiles_)
         scale = 1.0
         if coverage is not None:
             n_valid = sum(

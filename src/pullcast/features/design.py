@@ -152,17 +152,15 @@ def sample_rows(
     room = np.minimum(hist.indptr[series[idx] + 1] - 1 - idx, max_target - gp[idx])  # largest valid h
     observed = ~np.isnan(hist.y)
 
-    def valid(h: int) -> np.ndarray:
+    masks = []  # per horizon, which candidate origins have an observed target (1 byte per candidate)
+    for h in range(1, horizon + 1):
         ok = room >= h
         ok[ok] = observed[idx[ok] + h]
-        return ok
-
-    counts = [int(np.count_nonzero(valid(h))) for h in range(1, horizon + 1)]
-    total = sum(counts)
+        masks.append(ok)
+    total = sum(int(np.count_nonzero(ok)) for ok in masks)
     frac = 1.0 if max_rows is None or total <= max_rows else max_rows / total
     chosen_p = []
-    for h in range(1, horizon + 1):
-        ok = valid(h)
+    for ok in masks:
         if frac < 1.0:
             ok &= rng.random(idx.size) < frac
         chosen_p.append(idx[ok])

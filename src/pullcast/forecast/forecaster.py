@@ -12,7 +12,7 @@ from pullcast.base import Estimator, check_is_fitted
 from pullcast.columns import FORECAST_MEAN, Columns, quantile_name
 from pullcast.errors import ConfigError, DataError
 from pullcast.features import Design, FeatureSpec, History, StaticBlock
-from pullcast.forecast import _inputs, _state, _training
+from pullcast.forecast import _state, inputs, training
 from pullcast.forecast.distribution import NBDistribution
 from pullcast.panel import Panel
 
@@ -123,19 +123,19 @@ class Forecaster(Estimator):
         spec, qs = self._check_params()
         self.quantiles_ = qs
         cols = self.columns
-        frame = _inputs.canonical(sales, cols, "sales")
-        stores_c = None if stores is None else _inputs.canonical(stores, cols, "stores")
-        panel = _inputs.sales_panel(frame, self.freq)
-        self.covariates_ = _inputs.choose_covariates(panel, spec.covariates)
+        frame = inputs.canonical(sales, cols, "sales")
+        stores_c = None if stores is None else inputs.canonical(stores, cols, "stores")
+        panel = inputs.sales_panel(frame, self.freq)
+        self.covariates_ = inputs.choose_covariates(panel, spec.covariates)
         skip = () if spec.ids_as_categories else ("sku", "store")
-        static = StaticBlock.fit(_inputs.static_frame(panel, spec.static), skip=skip)
-        store = _training.signal_store(signals, cols, stores_c)
+        static = StaticBlock.fit(inputs.static_frame(panel, spec.static), skip=skip)
+        store = training.signal_store(signals, cols, stores_c)
         aligned = store.aligned(panel, stores=stores_c) if store is not None else {}
         hist = History.from_panel(panel, self.covariates_, aligned)
-        self.leads_ = _training.discover_leads(panel, aligned, self.horizon)
+        self.leads_ = training.discover_leads(panel, aligned, self.horizon)
         design = Design(spec, self.covariates_, dict(self.leads_), static)
         rng = np.random.default_rng(self.seed)
-        result = _training.train(self, design, hist, rng)
+        result = training.train(self, design, hist, rng)
         self.design_ = result.design
         self.model_ = result.model
         self.distribution_: NBDistribution = result.distribution
@@ -184,11 +184,11 @@ class Forecaster(Estimator):
         out[FORECAST_MEAN] = mean
         for j, level in enumerate(self.quantiles_):
             out[quantile_name(level)] = q[:, j]
-        return _inputs.user_names(out, self.columns)
+        return inputs.user_names(out, self.columns)
 
     def _forecast(self, future: pd.DataFrame | None, as_of: Any) -> tuple[np.ndarray, History, pd.DataFrame]:
         """Mean forecasts (series-major), the state they start from and its ids; writes nothing."""
-        fut = None if future is None else _inputs.canonical(future, self.columns, "future")
+        fut = None if future is None else inputs.canonical(future, self.columns, "future")
         hist, ids, design = self.state_, self.ids_, self.design_
         if fut is not None:
             hist, ids, design, fut = self._with_cold_starts(fut)
@@ -207,7 +207,7 @@ class Forecaster(Estimator):
         check_is_fitted(self, "model_")
         if future is None:
             return self.ids_
-        return self._with_cold_starts(_inputs.canonical(future, self.columns, "future"))[1]
+        return self._with_cold_starts(inputs.canonical(future, self.columns, "future"))[1]
 
     @property
     def forecast_ids_(self) -> pd.DataFrame:
@@ -217,7 +217,7 @@ class Forecaster(Estimator):
 
     def _target_dates(self, hist: History) -> pd.DatetimeIndex:
         last = hist.grid[hist.grid_pos(hist.last_positions())]
-        return _inputs.horizon_dates(pd.DatetimeIndex(last), self.horizon, self.freq)
+        return inputs.horizon_dates(pd.DatetimeIndex(last), self.horizon, self.freq)
 
     def _with_cold_starts(self, fut: pd.DataFrame) -> tuple[History, pd.DataFrame, Design, pd.DataFrame]:
         """State, ids, design and future frame extended by the (sku, store) pairs of ``fut`` that have no
@@ -229,7 +229,7 @@ class Forecaster(Estimator):
         is_new = pairs.merge(self.ids_.assign(_k=1), on=["sku", "store"], how="left")["_k"].isna().to_numpy()
         if not is_new.any():
             return self.state_, self.ids_, self.design_, fut
-        if _training.is_baseline(self.model_):
+        if training.is_baseline(self.model_):
             raise ConfigError(f"model {self.model!r} cannot forecast series without history (cold starts)")
         new_pairs = pairs[is_new]
         origin = self.state_.grid[-1]
@@ -275,7 +275,7 @@ class Forecaster(Estimator):
         from pullcast.forecast import nowcast
 
         store = self.signal_store_
-        if store is None or not hist.signals or _training.is_baseline(self.model_):
+        if store is None or not hist.signals or training.is_baseline(self.model_):
             raise ConfigError("intraday nowcasts need a LightGBM model fit with signals")
         day = hist.grid[-1] + pd.tseries.frequencies.to_offset(self.freq)
         if as_of.tzinfo is not None:
@@ -315,13 +315,13 @@ class Forecaster(Estimator):
     ) -> pd.DataFrame:
         series = np.repeat(np.arange(hist.n_series), self.horizon)
         dates = self._target_dates(hist)
-        cov = _inputs.future_covariates(fut, ids, dates, series, self.covariates_)
+        cov = inputs.future_covariates(fut, ids, dates, series, self.covariates_)
         return design.forecast_matrix(hist, self.horizon, dates, cov)
 
     def _predict_mean(
         self, hist: History, ids: pd.DataFrame, design: Design, fut: pd.DataFrame | None
     ) -> np.ndarray:
-        if _training.is_baseline(self.model_):
+        if training.is_baseline(self.model_):
             return np.asarray(self.model_.predict(self.horizon), dtype=np.float64).reshape(-1)
         X = self._design_rows(hist, ids, design, fut)
         return self.model_.predict(X[self.feature_names_])
@@ -359,7 +359,7 @@ class Forecaster(Estimator):
     def feature_importance(self) -> pd.Series:
         """Gain of each feature of the LightGBM model, largest first."""
         check_is_fitted(self, "model_")
-        if _training.is_baseline(self.model_):
+        if training.is_baseline(self.model_):
             raise ConfigError(f"model {self.model!r} has no feature importance")
         return self.model_.feature_importance()
 
@@ -389,11 +389,11 @@ class Forecaster(Estimator):
         """
         check_is_fitted(self, "model_")
         spec = self.design_.spec
-        frame = _inputs.canonical(sales, self.columns, "sales")
-        stores_c = self.stores_ if stores is None else _inputs.canonical(stores, self.columns, "stores")
-        panel = _inputs.sales_panel(frame, self.freq)
+        frame = inputs.canonical(sales, self.columns, "sales")
+        stores_c = self.stores_ if stores is None else inputs.canonical(stores, self.columns, "stores")
+        panel = inputs.sales_panel(frame, self.freq)
         store = (
-            self.signal_store_ if signals is None else _training.signal_store(signals, self.columns, stores_c)
+            self.signal_store_ if signals is None else training.signal_store(signals, self.columns, stores_c)
         )
         aligned = self._aligned(store, panel, stores_c)
         hist = History.from_panel(panel, self.covariates_, aligned)
@@ -421,7 +421,7 @@ class Forecaster(Estimator):
         state, ids = self.state_, self.ids_
         new_panel = None
         if sales is not None:
-            new = _inputs.canonical(sales, self.columns, "sales")
+            new = inputs.canonical(sales, self.columns, "sales")
             keep = self.design_.spec.history + self.horizon
             state, ids, new_panel = _state.append_sales(
                 state, ids, new, covariates=self.covariates_, keep=keep, freq=self.freq
@@ -429,7 +429,7 @@ class Forecaster(Estimator):
         if signals is not None:
             if self.signal_store_ is None:
                 raise DataError("this model was fit without signals; it cannot take signal events")
-            self.last_ingest_ = self.signal_store_.append(_inputs.canonical(signals, self.columns, "signals"))
+            self.last_ingest_ = self.signal_store_.append(inputs.canonical(signals, self.columns, "signals"))
         if self.signal_store_ is not None and (sales is not None or signals is not None):
             aligned = self._aligned(
                 self.signal_store_, _state.tail_panel(state, ids, self.freq), self.stores_
@@ -458,7 +458,7 @@ class Forecaster(Estimator):
         old = static.frame
         if len(ids) == len(old) and ids[["sku", "store"]].equals(old[["sku", "store"]]):
             return static
-        frames = [old] if panel is None else [old, _inputs.static_frame(panel, self.design_.spec.static)]
+        frames = [old] if panel is None else [old, inputs.static_frame(panel, self.design_.spec.static)]
         pool = pd.concat(frames).drop_duplicates(["sku", "store"], keep="first")
         merged = ids.merge(pool, on=["sku", "store"], how="left")
         return static.for_frame(merged[[c for c in old.columns]])
@@ -466,5 +466,5 @@ class Forecaster(Estimator):
     def _set_state(self, state: History, ids: pd.DataFrame, panel: Panel | None) -> None:
         self.design_ = replace(self.design_, static=self._static_for(ids, panel))
         self.state_, self.ids_ = state, ids.reset_index(drop=True)
-        if _training.is_baseline(self.model_):
+        if training.is_baseline(self.model_):
             self.model_ = self.model_.fit(state.y, state.indptr)

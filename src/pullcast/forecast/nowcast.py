@@ -9,7 +9,7 @@ that hour on that weekday, learnt from the arrival history of the signal store. 
 How much a surprise in today's signal (its log value against the trailing 7-day mean) moves demand
 beyond the start-of-day forecast is learnt at fit time on the held-out slice, per horizon and channel
 (a ridge regression of log actual/forecast on the surprise; see
-:func:`pullcast.forecast._training.fit_surprise`). A nowcast multiplies the start-of-day forecast by
+:func:`pullcast.forecast.training.fit_surprise`). A nowcast multiplies the start-of-day forecast by
 ``exp(coefficient * reliability * surprise)``, where the reliability ``share / (share + 0.25)`` keeps
 early-morning estimates, made from few events, from swinging it. The model is not retrained.
 """

@@ -167,8 +167,8 @@ def _read_meta(path: Path) -> dict[str, Any]:
 
 def load(path: str | Path) -> Forecaster:
     """Read a forecaster written by :func:`save`, checking format, version and checksums."""
-    from pullcast.forecast._training import make_model
     from pullcast.forecast.forecaster import Forecaster
+    from pullcast.forecast.training import make_model
 
     root = Path(path)
     meta = _read_meta(root)

@@ -1,4 +1,20 @@
-"""Fit internals of the Forecaster: the held-out split, the signal gate, the final model, calibration."""
+"""The training pipeline of the Forecaster, as public steps the other front ends reuse.
+
+:func:`train` runs them in order on a :class:`~pullcast.features.History` and its
+:class:`~pullcast.features.Design`:
+
+1. the origin split: training origins, then :data:`VALID_ORIGINS` held-out origins at the end
+   (:func:`~pullcast.features.sample_rows` draws the rows of each);
+2. the signal gate (:mod:`pullcast.forecast.gate`) on :data:`GATE_FOLDS` rolling origins, with gate fits
+   of at most :data:`GATE_ROWS` rows and the LightGBM settings :data:`GATE_FIT`;
+3. the held-out fit with early stopping, whose predictions calibrate the predictive distribution
+   (:func:`~pullcast.forecast.distribution.fit_distribution`) and the nowcast coefficients
+   (:func:`fit_surprise`);
+4. the final fit on every origin, with the held-out fit's number of rounds.
+
+``DaskForecaster`` and the service call these same names: :func:`make_model`, :func:`signal_store`,
+:func:`discover_leads` (leads significant at :data:`LEAD_P_VALUE`), :func:`central_coverage`.
+"""
 
 from __future__ import annotations
 
@@ -13,27 +29,46 @@ from pullcast.base import clone
 from pullcast.columns import Columns
 from pullcast.errors import ConfigError
 from pullcast.features import Design, History, sample_rows
-from pullcast.forecast._inputs import canonical
 from pullcast.forecast.distribution import NBDistribution, fit_distribution
 from pullcast.forecast.gate import empty_report, gate_channels, gate_folds
+from pullcast.forecast.inputs import canonical
 from pullcast.models.lgbm import GlobalLGBM
 from pullcast.panel import Panel
 
 if TYPE_CHECKING:
     from pullcast.forecast.forecaster import Forecaster
 
-__all__ = ["TrainResult", "discover_leads", "is_baseline", "signal_store", "train"]
+__all__ = [
+    "GATE_FIT",
+    "GATE_FOLDS",
+    "GATE_ROWS",
+    "GATE_VALID_ROWS",
+    "LEAD_P_VALUE",
+    "VALID_ORIGINS",
+    "TrainResult",
+    "central_coverage",
+    "discover_leads",
+    "fit_surprise",
+    "is_baseline",
+    "make_model",
+    "signal_store",
+    "signal_surprise",
+    "train",
+]
 
-_VALID_ORIGINS = 7
-_GATE_FOLDS = 3  # rolling origins on which the signal gate measures each channel
-_GATE_ROWS = 60_000  # training rows of one gate fit (per fold)
-_GATE_VALID_ROWS = 40_000  # held-out rows of one fold
-_GATE_FIT = {"learning_rate": 0.1, "n_estimators": 150}  # gate fits: fewer, larger boosting steps
-_LEAD_P_VALUE = 0.01
+VALID_ORIGINS = 7  # held-out origins at the end of the training data
+GATE_FOLDS = 3  # rolling origins on which the signal gate measures each channel
+GATE_ROWS = 60_000  # training rows of one gate fit (per fold)
+GATE_VALID_ROWS = 40_000  # held-out rows of one fold
+GATE_FIT = {"learning_rate": 0.1, "n_estimators": 150}  # gate fits: fewer, larger boosting steps
+LEAD_P_VALUE = 0.01  # a channel's lead counts when its test p-value is below this
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainResult:
+    """What :func:`train` learns: the design (with dropped channels), the final model, the calibrated
+    distribution, the gate report, the feature columns and the nowcast coefficients."""
+
     design: Design
     model: Any
     distribution: NBDistribution
@@ -43,10 +78,12 @@ class TrainResult:
 
 
 def is_baseline(model: Any) -> bool:
+    """Whether ``model`` is a per-series baseline (not the global LightGBM model)."""
     return not isinstance(model, GlobalLGBM)
 
 
 def make_model(spec: Any, seed: int) -> Any:
+    """A fresh model from a Forecaster's ``model`` parameter: "lgbm", a baseline name or an estimator."""
     if isinstance(spec, str):
         if spec == "lgbm":
             return GlobalLGBM(seed=seed)
@@ -82,7 +119,7 @@ def discover_leads(panel: Panel, aligned: dict[str, np.ndarray], horizon: int) -
     leads = {}
     for row in table.itertuples(index=False):
         lead = row.lead_days
-        ok = lead == lead and lead is not None and float(row.p_value) < _LEAD_P_VALUE
+        ok = lead == lead and lead is not None and float(row.p_value) < LEAD_P_VALUE
         leads[str(row.channel)] = int(lead) if ok and lead > 0 else 0
     return leads
 
@@ -101,16 +138,16 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
     """Split, gate signals, fit the final model and calibrate its distribution."""
     model = make_model(f.model, f.seed)
     horizon = int(f.horizon)
-    coverage = _central_coverage(f.quantiles_)
+    coverage = central_coverage(f.quantiles_)
     if is_baseline(model):
         return _train_baseline(model, design, hist, horizon, coverage, rng)
     last = int(hist.grid.size - 1)
     lo = 0 if f.train_window is None else max(0, last - int(f.train_window))
-    cut = last - horizon - (_VALID_ORIGINS - 1)
+    cut = last - horizon - (VALID_ORIGINS - 1)
     if cut - lo <= horizon:
         raise ConfigError(
             f"not enough history: {last + 1} periods for horizon {horizon}; need more than "
-            f"{2 * horizon + _VALID_ORIGINS} (or a shorter horizon)"
+            f"{2 * horizon + VALID_ORIGINS} (or a shorter horizon)"
         )
     steps = 5 + len(hist.signals)  # features, gate fits (no-signal, per channel, joint), held-out, final
     bar = tqdm(total=steps, desc="pullcast fit", disable=not f.verbose, leave=False)
@@ -135,10 +172,10 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
     if hist.signals and f.signal_gate is not None:
         clusters = pd.factorize(design.static.frame["sku"].astype(str))[0]
         data = _gate_data(
-            design, hist, rolling, (lo, last, horizon), clusters, min(_GATE_ROWS, f.max_rows), rng
+            design, hist, rolling, (lo, last, horizon), clusters, min(GATE_ROWS, f.max_rows), rng
         )
         n_clusters = int(clusters.max()) + 1
-        gate_model = clone(model).set_params(**_GATE_FIT)
+        gate_model = clone(model).set_params(**GATE_FIT)
 
         def errors(cols: list[str]) -> np.ndarray:
             bar.update(1)
@@ -269,7 +306,7 @@ def _gate_data(
     """Per gate fold: training rows, held-out rows, and the cluster of every held-out row."""
     lo, last, horizon = span
     out = []
-    for cut, end in gate_folds(last, horizon, lo, _GATE_FOLDS, _VALID_ORIGINS):
+    for cut, end in gate_folds(last, horizon, lo, GATE_FOLDS, VALID_ORIGINS):
         p_t, h_t = sample_rows(
             hist, horizon, origin_range=(lo, cut - 1), max_target=cut, max_rows=max_rows, rng=rng
         )
@@ -278,7 +315,7 @@ def _gate_data(
             horizon,
             origin_range=(cut, end - 1),
             max_target=end,
-            max_rows=min(_GATE_VALID_ROWS, max_rows),
+            max_rows=min(GATE_VALID_ROWS, max_rows),
             rng=rng,
         )
         fold_tr = (design.training_matrix(hist, p_t, h_t, rolling), hist.y[p_t + h_t])
@@ -287,7 +324,8 @@ def _gate_data(
     return out
 
 
-def _central_coverage(qs: tuple[float, ...]) -> float | None:
+def central_coverage(qs: tuple[float, ...]) -> float | None:
+    """Nominal coverage of the widest central interval of quantile levels ``qs`` (None for one level)."""
     if len(qs) < 2:
         return None
     return max(qs) - min(qs)
