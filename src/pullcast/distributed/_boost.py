@@ -32,7 +32,7 @@ def fit_dask(client: Any, X: Any, y: Any, model: GlobalLGBM, n_estimators: int) 
     _import_lightgbm()
     from lightgbm.dask import DaskLGBMRegressor
 
-    params = model._lgb_params()
+    params = model.lgb_params()
     params.pop("num_threads", None)
     est = DaskLGBMRegressor(client=client, n_estimators=int(n_estimators), **params)
     with warnings.catch_warnings():

@@ -287,7 +287,7 @@ class DaskForecaster(Estimator):
         X, y = self._frames(parts, counts, "tr", cols, frac)
         booster = _boost.fit_dask(client, X, y, template, int(template.n_estimators))
         leaves = _boost.leaf_values(booster)
-        lgb_params = template._lgb_params()
+        lgb_params = template.lgb_params()
         res = [
             r
             for r in client.gather(

@@ -64,7 +64,8 @@ class GlobalLGBM(Estimator):
         self.seed = seed
         self.params = params
 
-    def _lgb_params(self) -> dict[str, Any]:
+    def lgb_params(self) -> dict[str, Any]:
+        """The LightGBM parameter dict this model trains with (``params`` applied last)."""
         if self.objective not in _OBJECTIVES:
             raise ConfigError(f"objective must be one of {_OBJECTIVES}, got {self.objective!r}")
         params: dict[str, Any] = {
@@ -97,7 +98,7 @@ class GlobalLGBM(Estimator):
         """Train on ``X, y``; with ``valid``, stop early on the validation loss."""
         lgb = _import_lightgbm()
 
-        params = self._lgb_params()
+        params = self.lgb_params()
         train = lgb.Dataset(X, label=np.asarray(y, dtype=np.float64), free_raw_data=True)
         callbacks = []
         valid_sets = []
