@@ -51,7 +51,8 @@ class Forecaster(Estimator):
         be significant (clustered paired test by SKU, Holm-corrected, 5% level; see
         :mod:`pullcast.forecast.gate`). None keeps every channel.
     max_rows : int, default 500_000
-        Cap on the number of (series, origin, horizon) training rows, sampled evenly over horizons.
+        Number of (series, origin, horizon) training rows to sample down to when there are more, the
+        same share at every horizon (about this many: each row is drawn independently).
     train_window : int or None, default 730
         Only origins in the last ``train_window`` periods are used for training (None: all).
     verbose : bool, default True
