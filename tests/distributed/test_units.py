@@ -51,7 +51,7 @@ def test_round_losses_match_booster_predictions_and_early_stopping(seed: int) ->
     lgb = _import_lightgbm()
     X_tr, y_tr, X_va, y_va = _small_regression(seed)
     model = GlobalLGBM(n_estimators=80, num_leaves=7, min_data_in_leaf=20, seed=seed)
-    params = model._lgb_params()
+    params = model.lgb_params()
     full = lgb.train(params, lgb.Dataset(X_tr, label=y_tr), num_boost_round=80)
     leaves = _boost.leaf_values(full)
     assert len(leaves) == 80
