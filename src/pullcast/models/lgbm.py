@@ -38,7 +38,7 @@ class GlobalLGBM(Estimator):
         LightGBM objective; tweedie (variance power 1.1) suits intermittent retail counts.
     n_estimators : int, default 300
         Boosting rounds (the upper bound when a validation set is given: early stopping picks fewer).
-    learning_rate : float, default 0.1
+    learning_rate : float, default 0.05
     num_leaves : int, default 63
     min_data_in_leaf : int, default 50
     seed : int, default 0
@@ -50,7 +50,7 @@ class GlobalLGBM(Estimator):
         self,
         objective: str = "tweedie",
         n_estimators: int = 300,
-        learning_rate: float = 0.1,
+        learning_rate: float = 0.05,
         num_leaves: int = 63,
         min_data_in_leaf: int = 50,
         seed: int = 0,
