@@ -17,6 +17,7 @@ __all__ = [
     "NotFittedError",
     "PullcastError",
     "SignalError",
+    "UnmatchedSignalWarning",
     "ValueRangeError",
 ]
 
@@ -63,3 +64,7 @@ class IncompatibleModelError(PullcastError, ValueError):
 
 class ConfigError(PullcastError, ValueError):
     """An argument or specification is invalid (a window of 0, an unknown option, ...)."""
+
+
+class UnmatchedSignalWarning(UserWarning):
+    """Most signal events name SKUs that have no sales series: they reach no forecast."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -80,3 +82,17 @@ def test_cold_start_for_a_never_seen_sku(retail) -> None:
     ids = f.forecast_ids(with_new)
     assert paths.shape[0] == len(ids) == len(f.ids_) + newcomer["store"].nunique()
     assert (ids["sku"].iloc[len(f.ids_) :] == "BRAND-NEW").all()
+
+
+def test_events_that_match_no_series_warn(retail) -> None:
+    from pullcast.errors import UnmatchedSignalWarning
+
+    sales, events, stores = retail
+    sales = sales.drop(columns=["price", "promo"])
+    codes = {s: i for i, s in enumerate(sorted(sales["sku"].unique()))}
+    int_sales = sales.assign(sku=sales["sku"].map(codes))  # integer SKUs; the events keep strings
+    with pytest.warns(UnmatchedSignalWarning, match=r"100%.*1 and '1' differ"):
+        Forecaster(horizon=7, signal_gate=None, **FAST).fit(int_sales, events, stores)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnmatchedSignalWarning)
+        Forecaster(horizon=7, signal_gate=None, **FAST).fit(sales, events, stores)

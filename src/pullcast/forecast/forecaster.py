@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from typing import Any
 
@@ -10,13 +11,24 @@ import pandas as pd
 
 from pullcast.base import Estimator, check_is_fitted
 from pullcast.columns import FORECAST_MEAN, Columns, quantile_name
-from pullcast.errors import ConfigError, DataError
+from pullcast.errors import ConfigError, DataError, UnmatchedSignalWarning
 from pullcast.features import Design, FeatureSpec, History, StaticBlock
 from pullcast.forecast import _state, inputs, training
 from pullcast.forecast.distribution import NBDistribution
 from pullcast.panel import Panel
 
 __all__ = ["Forecaster"]
+
+
+def _warn_unmatched(lost: int, total: int, examples: list[Any]) -> None:
+    if total and lost > total / 2:
+        warnings.warn(
+            f"{lost:,} of {total:,} signal events ({lost / total:.0%}) name SKUs with no sales series "
+            f"(e.g. {examples}); they reach no forecast. Check that the sku labels have the same type "
+            "and spelling in sales and signals (1 and '1' differ).",
+            UnmatchedSignalWarning,
+            stacklevel=3,
+        )
 
 
 class Forecaster(Estimator):
@@ -132,6 +144,8 @@ class Forecaster(Estimator):
         static = StaticBlock.fit(inputs.static_frame(panel, spec.static), skip=skip)
         store = training.signal_store(signals, cols, stores_c)
         aligned = store.aligned(panel, stores=stores_c) if store is not None else {}
+        if store is not None:
+            _warn_unmatched(*training.unmatched_events(store, panel))
         hist = History.from_panel(panel, self.covariates_, aligned)
         self.leads_ = training.discover_leads(panel, aligned, self.horizon)
         design = Design(spec, self.covariates_, dict(self.leads_), static)

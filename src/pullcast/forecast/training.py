@@ -54,6 +54,7 @@ __all__ = [
     "signal_store",
     "signal_surprise",
     "train",
+    "unmatched_events",
 ]
 
 VALID_ORIGINS = 7  # held-out origins at the end of the training data
@@ -107,6 +108,22 @@ def signal_store(signals: Any, columns: Columns, stores: pd.DataFrame | None) ->
     store = SignalStore(stores=stores)
     store.append(events)
     return store
+
+
+def unmatched_events(store: Any, panel: Panel) -> tuple[int, int, list[Any]]:
+    """Events of ``store`` whose SKU has no series in ``panel``: (count, total, up to 3 such SKUs).
+
+    Labels match as alignment matches them, by value and type: SKU ``1`` and SKU ``"1"`` differ.
+    """
+    codes = np.asarray(store.log["sku"], dtype=np.int64)
+    if codes.size == 0:
+        return 0, 0, []
+    known = store.sku_vocab.lookup(pd.unique(panel.ids[panel.columns.sku]))
+    matched = np.zeros(len(store.sku_vocab) + 1, dtype=bool)
+    matched[known[known >= 0]] = True
+    missing = ~matched[codes]
+    examples = store.sku_vocab.decode(np.unique(codes[missing])[:3]).tolist()
+    return int(missing.sum()), int(codes.size), examples
 
 
 def discover_leads(panel: Panel, aligned: dict[str, np.ndarray], horizon: int) -> dict[str, int]:
