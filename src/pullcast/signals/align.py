@@ -43,7 +43,7 @@ from the event log.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -52,16 +52,31 @@ from pullcast.errors import ConfigError, FrequencyError
 from pullcast.panel import Panel
 from pullcast.signals import _fast
 
-if TYPE_CHECKING:
-    from pullcast.signals.store import SignalStore
+__all__ = ["AlignedState", "EventSource", "align_store", "cache_key", "resolve"]
 
-__all__ = ["AlignedState", "align_store"]
+
+class EventSource(Protocol):
+    """The narrow view of an event store that alignment reads (a :class:`SignalStore` is one)."""
+
+    log: Any
+    sku_vocab: Any
+    store_vocab: Any
+    region_vocab: Any
+    stores: pd.DataFrame | None
+    tz: str
+    version: int
+
+    @property
+    def channels(self) -> dict[str, Any]: ...
+
+    def channel_code(self, name: str) -> int: ...
+
 
 DAY_NS = 86_400 * 10**9
 _NO_AS_OF = np.iinfo(np.int64).max
 _PRE = np.iinfo(np.int64).min
 _SHIFT = np.int64(1) << np.int64(31)
-_MAX_STATES = 4
+MAX_STATES = 4  # aligned states a store keeps (one per as_of / split in use)
 SPLITS = ("broadcast", "sales_share")
 
 
@@ -84,7 +99,12 @@ class _Channel:
 
     def __init__(self, state: AlignedState, name: str) -> None:
         spec = state.store.channels[name]
-        self.name, self.code, self.agg, self.level = name, state.store._codes[name], spec.agg, spec.level
+        self.name, self.code, self.agg, self.level = (
+            name,
+            state.store.channel_code(name),
+            spec.agg,
+            spec.level,
+        )
         comb = state.series_comb(self.level)
         valid = comb >= 0
         self.track_keys = np.unique(comb[valid])
@@ -270,7 +290,7 @@ class AlignedState:
 
     def __init__(
         self,
-        store: SignalStore,
+        store: EventSource,
         panel: Panel,
         *,
         as_of_ns: int,
@@ -419,7 +439,7 @@ def _encode(vocab: object, labels: pd.Series) -> np.ndarray:
     return np.asarray(table, dtype=np.int64)[codes]
 
 
-def _series_regions(store: SignalStore, panel: Panel, stores: pd.DataFrame | None) -> np.ndarray:
+def _series_regions(store: EventSource, panel: Panel, stores: pd.DataFrame | None) -> np.ndarray:
     """Region code of each series' store (-1 when the store is not in the stores frame)."""
     if stores is None:
         return np.full(panel.n_series, -1, dtype=np.int64)
@@ -460,7 +480,7 @@ def _check_daily(panel: Panel) -> None:
 
 
 def align_store(
-    store: SignalStore,
+    store: Any,
     panel: Panel,
     *,
     as_of: object = None,
@@ -473,6 +493,8 @@ def align_store(
     Parameters
     ----------
     store : SignalStore
+        The store whose cached state is returned (it owns the cache: this calls
+        ``store.aligned_state``).
     panel : Panel
         A daily panel; outputs are flat arrays aligned with ``panel.indptr``.
     as_of : timestamp or None, default None
@@ -492,6 +514,15 @@ def align_store(
     FrequencyError
         The panel's grid is not daily.
     """
+    return store.aligned_state(  # type: ignore[no-any-return]
+        panel, as_of=as_of, stores=stores, region_split=region_split, share_window=share_window
+    )
+
+
+def cache_key(
+    panel: Panel, *, as_of: object, tz: str, region_split: str, share_window: int
+) -> tuple[str, int, int]:
+    """Check the arguments of an alignment; the key its state is cached under in the store."""
     if not isinstance(panel, Panel):
         raise ConfigError(f"panel must be a pullcast Panel, got {type(panel).__name__}")
     _check_daily(panel)
@@ -499,18 +530,32 @@ def align_store(
         raise ConfigError(f"region_split must be one of {SPLITS}, got {region_split!r}")
     if isinstance(share_window, bool) or not isinstance(share_window, (int, np.integer)) or share_window < 1:
         raise ConfigError(f"share_window must be a positive int, got {share_window!r}")
-    as_of_ns = _as_of_ns(as_of, store.tz)
-    frame = store._check_stores(stores) if stores is not None else store.stores
-    needs_regions = [n for n, s in store.channels.items() if s.level == "region"]
+    as_of_ns = _as_of_ns(as_of, tz)
+    return (region_split, as_of_ns, int(share_window) if region_split == "sales_share" else 0)
+
+
+def resolve(
+    source: EventSource,
+    panel: Panel,
+    key: tuple[str, int, int],
+    *,
+    stores: pd.DataFrame | None,
+    cached: AlignedState | None,
+) -> AlignedState:
+    """The aligned state of ``panel``: ``cached`` updated or extended in place when it still fits,
+    else a new state built from the event log. The caller (the store) keeps the cache."""
+    region_split, as_of_ns, window = key
+    share_window = window or 28
+    frame = stores
+    needs_regions = [n for n, s in source.channels.items() if s.level == "region"]
     if needs_regions and frame is None:
         raise ConfigError(
             f"region-level channel(s) {needs_regions} need a stores frame (store, region): pass "
             "stores= to SignalStore or to aligned()"
         )
-    key = (region_split, as_of_ns, int(share_window) if region_split == "sales_share" else 0)
-    state: AlignedState | None = store._states.get(key)  # type: ignore[assignment]
+    state = cached
     regions = None
-    if state is not None and state.version == store.version:
+    if state is not None and state.version == source.version:
         reuse = state.panel is panel or (
             state.same_layout(panel)
             and (
@@ -519,7 +564,7 @@ def align_store(
             )
         )
         if reuse and frame is not state.stores:
-            regions = _series_regions(store, panel, frame)
+            regions = _series_regions(source, panel, frame)
             reuse = np.array_equal(regions, state.series_region)
         if not reuse and frame is state.stores and state.extendable_to(panel):
             state.extend(panel)
@@ -527,12 +572,11 @@ def align_store(
         if reuse:
             state.panel, state.stores = panel, frame
             state.update()
-            store._last_state = state  # type: ignore[attr-defined]
             return state
     if regions is None:
-        regions = _series_regions(store, panel, frame)
-    state = AlignedState(
-        store,
+        regions = _series_regions(source, panel, frame)
+    return AlignedState(
+        source,
         panel,
         as_of_ns=as_of_ns,
         stores=frame,
@@ -540,9 +584,3 @@ def align_store(
         share_window=int(share_window),
         series_region=regions,
     )
-    store._states.pop(key, None)
-    store._states[key] = state
-    while len(store._states) > _MAX_STATES:
-        store._states.pop(next(iter(store._states)))
-    store._last_state = state  # type: ignore[attr-defined]
-    return state

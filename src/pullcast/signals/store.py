@@ -28,9 +28,10 @@ import pandas as pd
 from pullcast.columns import Columns
 from pullcast.errors import ConfigError, SignalError
 from pullcast.panel import Panel
-from pullcast.signals import _fast, _ingest
+from pullcast.signals import _fast, _ingest, align
 from pullcast.signals._ingest import REASONS
 from pullcast.signals._log import EventLog, KeyTable, Vocab
+from pullcast.signals.align import AlignedState
 from pullcast.signals.spec import ChannelSpec, infer_spec
 
 __all__ = ["IngestReport", "SignalStore"]
@@ -134,13 +135,17 @@ class SignalStore:
         self._aware: bool | None = None
         self._rejected: list[pd.DataFrame] = []
         self.version = 0  # bumped when stored events' effects change retroactively
-        self._states: dict[tuple[object, ...], object] = {}
-        self._last_state: object = None
+        self._states: dict[tuple[str, int, int], AlignedState] = {}  # the alignment cache
+        self._last_state: AlignedState | None = None
 
     # ------------------------------------------------------------------ configuration
     def _register(self, spec: ChannelSpec) -> None:
         self._codes[spec.name] = len(self._specs)
         self._specs[spec.name] = spec
+
+    def channel_code(self, name: str) -> int:
+        """The integer code of channel ``name`` in the event log."""
+        return self._codes[name]
 
     @property
     def channels(self) -> dict[str, ChannelSpec]:
@@ -460,11 +465,37 @@ class SignalStore:
         FrequencyError
             The panel is not daily.
         """
-        from pullcast.signals.align import align_store
-
-        return align_store(
-            self, panel, as_of=as_of, stores=stores, region_split=region_split, share_window=share_window
+        return self.aligned_state(
+            panel, as_of=as_of, stores=stores, region_split=region_split, share_window=share_window
         ).arrays()
+
+    def aligned_state(
+        self,
+        panel: Panel,
+        *,
+        as_of: object = None,
+        stores: pd.DataFrame | None = None,
+        region_split: str = "broadcast",
+        share_window: int = 28,
+    ) -> AlignedState:
+        """The cached :class:`~pullcast.signals.AlignedState` behind :meth:`aligned` (same arguments).
+
+        The store owns the cache: up to ``MAX_STATES`` states, one per (split, as_of, window), each
+        updated in place as events arrive.
+        """
+        key = align.cache_key(
+            panel, as_of=as_of, tz=self.tz, region_split=region_split, share_window=share_window
+        )
+        frame = self._check_stores(stores) if stores is not None else self.stores
+        cached = self._states.get(key)
+        state = align.resolve(self, panel, key, stores=frame, cached=cached)
+        if state is not cached:
+            self._states.pop(key, None)
+            self._states[key] = state
+            while len(self._states) > align.MAX_STATES:
+                self._states.pop(next(iter(self._states)))
+        self._last_state = state
+        return state
 
     @property
     def unmatched(self) -> pd.DataFrame:
@@ -472,7 +503,7 @@ class SignalStore:
         state = self._last_state
         if state is None:
             raise ConfigError("no alignment yet: call aligned(panel) first")
-        return state.summary()  # type: ignore[attr-defined, no-any-return]
+        return state.summary()
 
 
 def _factorize(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
