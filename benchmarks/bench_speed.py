@@ -65,11 +65,13 @@ def split(sales: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return sales[sales["date"] <= cut].reset_index(drop=True), sales[sales["date"] > cut]
 
 
-def _wape(actual: pd.DataFrame, fc: pd.DataFrame, col: str) -> float:
-    m = actual.merge(fc[["sku", "store", "date", col]], on=["sku", "store", "date"], how="left")
-    if m[col].isna().any():
-        raise RuntimeError(f"{int(m[col].isna().sum())} held-out rows have no forecast")
-    return float(np.abs(m["units"] - m[col]).sum() / np.abs(m["units"]).sum())
+def _wape(actual: pd.DataFrame, fc: pd.DataFrame) -> float:
+    from pullcast.metrics import wape
+
+    m = actual.merge(fc[["sku", "store", "date", "yhat"]], on=["sku", "store", "date"], how="left")
+    if m["yhat"].isna().any():
+        raise RuntimeError(f"{int(m['yhat'].isna().sum())} held-out rows have no forecast")
+    return wape(m, forecast="yhat")
 
 
 def run_pullcast(train: pd.DataFrame) -> pd.DataFrame:
@@ -145,7 +147,7 @@ def worker(library: str, n_series: int, n_days: int) -> dict[str, float]:
         "seconds": seconds,
         "peak_rss_mb": peak,
         "data_rss_mb": data_rss,
-        "wape": _wape(actual, fc, "yhat"),
+        "wape": _wape(actual, fc),
     }
 
 

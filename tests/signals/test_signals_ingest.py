@@ -265,3 +265,12 @@ def test_arrival_profile_counts_by_hour() -> None:
     ]
     with pytest.raises(ConfigError):
         store.arrival_profile("nope")
+    # computed once per state of the log: a caller's edits never reach the cache, new events do
+    prof["value"] = -1.0
+    assert store.arrival_profile("k")["value"].tolist() == [4.0, 2.0, 2.0]
+    store.append(
+        pd.DataFrame(
+            {"sku": ["b"], "time": pd.to_datetime(["2024-01-11 08:30"]), "channel": "k", "value": 3.0}
+        )
+    )
+    assert store.arrival_profile("k")[["hour", "events", "value"]].values.tolist()[-1] == [8, 2, 5.0]

@@ -99,12 +99,8 @@ class _Channel:
 
     def __init__(self, state: AlignedState, name: str) -> None:
         spec = state.store.channels[name]
-        self.name, self.code, self.agg, self.level = (
-            name,
-            state.store.channel_code(name),
-            spec.agg,
-            spec.level,
-        )
+        self.name, self.agg, self.level = name, spec.agg, spec.level
+        self.code = state.store.channel_code(name)
         comb = state.series_comb(self.level)
         valid = comb >= 0
         self.track_keys = np.unique(comb[valid])
@@ -540,12 +536,13 @@ def resolve(
     key: tuple[str, int, int],
     *,
     stores: pd.DataFrame | None,
+    share_window: int,
     cached: AlignedState | None,
 ) -> AlignedState:
-    """The aligned state of ``panel``: ``cached`` updated or extended in place when it still fits,
-    else a new state built from the event log. The caller (the store) keeps the cache."""
-    region_split, as_of_ns, window = key
-    share_window = window or 28
+    """The aligned state of ``panel`` for a :func:`cache_key` ``key``: ``cached`` updated or extended
+    in place when it still fits, else a new state built from the event log. The caller (the store)
+    keeps the cache."""
+    region_split, as_of_ns, _ = key
     frame = stores
     needs_regions = [n for n, s in source.channels.items() if s.level == "region"]
     if needs_regions and frame is None:

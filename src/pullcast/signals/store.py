@@ -137,6 +137,7 @@ class SignalStore:
         self.version = 0  # bumped when stored events' effects change retroactively
         self._states: dict[tuple[str, int, int], AlignedState] = {}  # the alignment cache
         self._last_state: AlignedState | None = None
+        self._profiles: dict[str | None, tuple[tuple[int, int], pd.DataFrame]] = {}  # arrival_profile
 
     # ------------------------------------------------------------------ configuration
     def _register(self, spec: ChannelSpec) -> None:
@@ -381,8 +382,17 @@ class SignalStore:
         """Event counts and values per channel, arrival day and hour of arrival.
 
         Columns ``channel``, ``date`` (arrival day), ``hour`` (0-23), ``events`` (reports, duplicates
-        excluded) and ``value`` (sum of the reported values). Useful for intraday profiles.
+        excluded) and ``value`` (sum of the reported values). Useful for intraday profiles. The table
+        is computed once per state of the log (every nowcast reads it) and returned as a copy.
         """
+        stamp = (self.log.n, self.version)
+        cached = self._profiles.get(channel)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, self._arrival_profile(channel))
+            self._profiles[channel] = cached
+        return cached[1].copy()
+
+    def _arrival_profile(self, channel: str | None) -> pd.DataFrame:
         log = self.log
         keep = ~(log["prev"] == log["value"])
         if channel is not None:
@@ -488,7 +498,7 @@ class SignalStore:
         )
         frame = self._check_stores(stores) if stores is not None else self.stores
         cached = self._states.get(key)
-        state = align.resolve(self, panel, key, stores=frame, cached=cached)
+        state = align.resolve(self, panel, key, stores=frame, share_window=share_window, cached=cached)
         if state is not cached:
             self._states.pop(key, None)
             self._states[key] = state
