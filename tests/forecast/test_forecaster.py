@@ -162,6 +162,7 @@ def test_serving_rows_equal_training_rows_of_the_last_origin(retail) -> None:
     """Train-vs-serve: the rows predict builds from the trimmed state equal the training-time rows
     (full history, full rolling features) of the same origins."""
     from pullcast.features import History
+    from pullcast.forecast.predict import target_dates
     from pullcast.panel import Panel
 
     sales, events, stores = retail
@@ -175,7 +176,7 @@ def test_serving_rows_equal_training_rows_of_the_last_origin(retail) -> None:
     series = np.repeat(np.arange(full.n_series), 7)
     p = full.last_positions()[series]
     h = np.tile(np.arange(1, 8), full.n_series)
-    dates = f._target_dates(f.state_)
+    dates = target_dates(f.fitted_, f.state_)
     training = design.matrix(
         full, p, h, rolling=design.rolling(full), rolling_at=p, target_dates=dates, target_cov={}
     )

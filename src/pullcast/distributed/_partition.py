@@ -20,7 +20,9 @@ from pullcast.distributed._leads import lead_sums
 from pullcast.features import Design, History, StaticBlock, sample_rows
 from pullcast.forecast import inputs, training
 from pullcast.forecast.distribution import NBDistribution
+from pullcast.forecast.fitted import FittedModel
 from pullcast.forecast.forecaster import Forecaster
+from pullcast.forecast.state import ForecastState
 from pullcast.panel import Panel
 
 __all__ = ["Part", "Prepared", "build_part", "local_forecaster", "prepare", "rows_with_keys"]
@@ -231,18 +233,26 @@ def local_forecaster(
     """
     if part is None or alpha is None:
         return None
-    f = Forecaster(**params)
-    f.quantiles_ = tuple(extras["quantiles_"])
-    f.covariates_ = tuple(extras["covariates_"])
-    f.leads_ = dict(extras["leads_"])
-    f.design_ = replace(part.design, drop=tuple(extras["drop"]))
-    f.model_ = model
-    f.distribution_ = NBDistribution(alpha=alpha, rho=rho, scale=scale)
-    f.signal_report_ = extras["signal_report_"]
-    f.feature_names_ = list(extras["feature_names_"])
-    f.ids_ = part.ids
-    f.training_window_ = (part.hist.grid[0], part.hist.grid[-1])
-    f.state_ = part.hist.tails(part.design.spec.history + int(params["horizon"]))
-    f.signal_store_ = part.store
-    f.stores_ = extras.get("stores")
-    return f
+    design = replace(part.design, drop=tuple(extras["drop"]))
+    fitted = FittedModel(
+        design=design,
+        model=model,
+        distribution=NBDistribution(alpha=alpha, rho=rho, scale=scale),
+        signal_report=extras["signal_report_"],
+        feature_names=tuple(extras["feature_names_"]),
+        quantiles=tuple(extras["quantiles_"]),
+        covariates=tuple(extras["covariates_"]),
+        leads=dict(extras["leads_"]),
+        training_window=(part.hist.grid[0], part.hist.grid[-1]),
+        horizon=int(params["horizon"]),
+        freq=str(params["freq"]),
+        columns=params["columns"],
+    )
+    state = ForecastState(
+        history=part.hist.tails(fitted.keep),
+        ids=part.ids,
+        static=design.static,
+        signal_store=part.store,
+        stores=extras.get("stores"),
+    )
+    return Forecaster.from_values(fitted, state, params)

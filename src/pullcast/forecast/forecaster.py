@@ -1,21 +1,29 @@
-"""The :class:`Forecaster` facade: fit / predict / sample_paths over sales and pull signals."""
+"""The :class:`Forecaster` facade: fit / predict / sample_paths over sales and pull signals.
+
+The forecaster holds two values: :attr:`Forecaster.fitted_`, the frozen
+:class:`~pullcast.forecast.fitted.FittedModel` that ``fit`` learns, and :attr:`Forecaster.forecast_state_`,
+the :class:`~pullcast.forecast.state.ForecastState` that ``update`` and ``refresh`` replace. Prediction is
+:mod:`pullcast.forecast.predict` on the two; the other fitted attributes (``model_``, ``design_``,
+``ids_``, ``state_``, ...) are read-only views of them.
+"""
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import replace
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from pullcast.base import Estimator, check_is_fitted
-from pullcast.columns import FORECAST_MEAN, Columns, quantile_name
-from pullcast.errors import ConfigError, DataError, UnmatchedSignalWarning
+from pullcast.columns import Columns, quantile_name
+from pullcast.errors import ConfigError, NotFittedError, UnmatchedSignalWarning
 from pullcast.features import Design, FeatureSpec, History, StaticBlock
-from pullcast.forecast import _state, inputs, training
+from pullcast.forecast import inputs, persist, predict, state, training
 from pullcast.forecast.distribution import NBDistribution
-from pullcast.panel import Panel
+from pullcast.forecast.fitted import FittedModel
+from pullcast.forecast.state import ForecastState
 
 __all__ = ["Forecaster"]
 
@@ -69,6 +77,13 @@ class Forecaster(Estimator):
         Only origins in the last ``train_window`` periods are used for training (None: all).
     verbose : bool, default True
         Show a progress bar during fit.
+
+    Attributes
+    ----------
+    fitted_ : FittedModel
+        What fit learnt; frozen, never changed after fit.
+    forecast_state_ : ForecastState
+        The state forecasts start from; :meth:`update` and :meth:`refresh` replace it with a new value.
     """
 
     def __init__(
@@ -131,42 +146,162 @@ class Forecaster(Estimator):
         Returns
         -------
         Forecaster
-            ``self``, fitted.
+            ``self``, fitted: :attr:`fitted_` and :attr:`forecast_state_` are set.
         """
         spec, qs = self._check_params()
-        self.quantiles_ = qs
         cols = self.columns
         frame = inputs.canonical(sales, cols, "sales")
         stores_c = None if stores is None else inputs.canonical(stores, cols, "stores")
         panel = inputs.sales_panel(frame, self.freq)
-        self.covariates_ = inputs.choose_covariates(panel, spec.covariates)
+        covariates = inputs.choose_covariates(panel, spec.covariates)
         skip = () if spec.ids_as_categories else ("sku", "store")
         static = StaticBlock.fit(inputs.static_frame(panel, spec.static), skip=skip)
         store = training.signal_store(signals, cols, stores_c)
         aligned = store.aligned(panel, stores=stores_c) if store is not None else {}
         if store is not None:
             _warn_unmatched(*training.unmatched_events(store, panel))
-        hist = History.from_panel(panel, self.covariates_, aligned)
-        self.leads_ = training.discover_leads(panel, aligned, self.horizon)
-        design = Design(spec, self.covariates_, dict(self.leads_), static)
+        hist = History.from_panel(panel, covariates, aligned)
+        leads = training.discover_leads(panel, aligned, self.horizon)
+        design = Design(spec, covariates, dict(leads), static)
         rng = np.random.default_rng(self.seed)
-        result = training.train(self, design, hist, rng)
-        self.design_ = result.design
-        self.model_ = result.model
-        self.distribution_: NBDistribution = result.distribution
-        self.signal_report_ = result.signal_report
-        self.nowcast_coef_ = result.nowcast
-        self.feature_names_ = result.feature_names
-        self.ids_ = panel.ids.reset_index(drop=True)
-        self.training_window_ = (panel.dates.grid[0], panel.dates.grid[-1])
-        self.state_ = hist.tails(spec.history + self.horizon)
-        self.signal_store_ = store
-        self.stores_ = stores_c
+        # training reads the parameters and the checked quantile levels, nothing else of the forecaster
+        view = SimpleNamespace(**self.get_params(), quantiles_=qs)
+        result = training.train(cast(Any, view), design, hist, rng)
+        baseline = training.is_baseline(result.model)
+        fitted = FittedModel(
+            design=result.design,
+            model=training.make_model(self.model, self.seed) if baseline else result.model,
+            distribution=result.distribution,
+            signal_report=result.signal_report,
+            feature_names=tuple(result.feature_names),
+            quantiles=qs,
+            covariates=covariates,
+            leads=leads,
+            training_window=(panel.dates.grid[0], panel.dates.grid[-1]),
+            horizon=int(self.horizon),
+            freq=self.freq,
+            columns=cols,
+            nowcast=result.nowcast,
+        )
+        mean = None
+        if baseline:  # fit on the whole history; updates refit on the state
+            mean = np.asarray(result.model.predict(fitted.horizon), dtype=np.float64).reshape(
+                hist.n_series, -1
+            )
+        self.fitted_ = fitted
+        self.forecast_state_ = ForecastState(
+            history=hist.tails(fitted.keep),
+            ids=panel.ids.reset_index(drop=True),
+            static=result.design.static,
+            signal_store=store,
+            stores=stores_c,
+            baseline_mean=mean,
+        )
         return self
+
+    @classmethod
+    def from_values(
+        cls, fitted: FittedModel, forecast_state: ForecastState, params: dict[str, Any] | None = None
+    ) -> Forecaster:
+        """A fitted forecaster holding ``fitted`` and ``forecast_state`` (no copy, no training).
+
+        ``params`` (default None: none) are constructor arguments; the ones it leaves out take the fitted
+        model's horizon, freq, columns, feature spec and quantile levels, or else their defaults.
+        """
+        base = {
+            "horizon": fitted.horizon,
+            "freq": fitted.freq,
+            "columns": fitted.columns,
+            "features": fitted.design.spec,
+            "quantiles": fitted.quantiles,
+        }
+        f = cls(**{**base, **(params or {})})
+        f.fitted_, f.forecast_state_ = fitted, forecast_state
+        return f
+
+    # ------------------------------------------------------------------ the two values, read-only views
+    def _fitted(self) -> FittedModel:
+        fitted = self.__dict__.get("fitted_")
+        if fitted is None:
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet: call fit(...) before using it"
+            )
+        return cast(FittedModel, fitted)
+
+    def _state(self) -> ForecastState:
+        self._fitted()
+        return cast(ForecastState, self.__dict__["forecast_state_"])
+
+    @property
+    def model_(self) -> Any:
+        """The global LightGBM model; for a baseline, its unfitted estimator (see :class:`FittedModel`)."""
+        return self._fitted().model
+
+    @property
+    def design_(self) -> Design:
+        """The fitted design over the current series (the state's static block)."""
+        return state.design_of(self._fitted(), self._state())
+
+    @property
+    def distribution_(self) -> NBDistribution:
+        return self._fitted().distribution
+
+    @property
+    def signal_report_(self) -> pd.DataFrame:
+        return self._fitted().signal_report
+
+    @property
+    def nowcast_coef_(self) -> dict[str, list[float]] | None:
+        return self._fitted().nowcast
+
+    @property
+    def feature_names_(self) -> list[str]:
+        return list(self._fitted().feature_names)
+
+    @property
+    def quantiles_(self) -> tuple[float, ...]:
+        return self._fitted().quantiles
+
+    @property
+    def covariates_(self) -> tuple[str, ...]:
+        return self._fitted().covariates
+
+    @property
+    def leads_(self) -> dict[str, int]:
+        return dict(self._fitted().leads)
+
+    @property
+    def training_window_(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        return self._fitted().training_window
+
+    @property
+    def state_(self) -> History:
+        """The trimmed history of the current state."""
+        return self._state().history
+
+    @property
+    def ids_(self) -> pd.DataFrame:
+        return self._state().ids
+
+    @property
+    def signal_store_(self) -> Any:
+        return self._state().signal_store
+
+    @property
+    def stores_(self) -> pd.DataFrame | None:
+        return self._state().stores
+
+    @property
+    def last_ingest_(self) -> Any:
+        """The ingest report of the latest :meth:`update` with signals (None before any)."""
+        return self._state().last_ingest
 
     # ------------------------------------------------------------------ predict
     def predict(self, future: pd.DataFrame | None = None, *, as_of: Any = None) -> pd.DataFrame:
         """Forecast the next ``horizon`` periods after each series' last date.
+
+        A function of :attr:`fitted_`, :attr:`forecast_state_` and ``future``
+        (:func:`pullcast.forecast.predict.predict`); it writes nothing.
 
         Parameters
         ----------
@@ -188,30 +323,7 @@ class Forecaster(Estimator):
             sku, store, date, forecast (mean) and one column per quantile (``p10``, ``p50``, ...),
             sorted by sku, store, date.
         """
-        check_is_fitted(self, "model_")
-        mean, hist, ids = self._forecast(future, as_of)
-        series = np.repeat(np.arange(hist.n_series), self.horizon)
-        q = self.distribution_.quantiles(mean, series, self.quantiles_)
-        dates = self._target_dates(hist)
-        out = pd.DataFrame(
-            {"sku": ids["sku"].to_numpy()[series], "store": ids["store"].to_numpy()[series], "date": dates}
-        )
-        out[FORECAST_MEAN] = mean
-        for j, level in enumerate(self.quantiles_):
-            out[quantile_name(level)] = q[:, j]
-        return inputs.user_names(out, self.columns)
-
-    def _forecast(self, future: pd.DataFrame | None, as_of: Any) -> tuple[np.ndarray, History, pd.DataFrame]:
-        """Mean forecasts (series-major), the state they start from and its ids; writes nothing."""
-        fut = None if future is None else inputs.canonical(future, self.columns, "future")
-        hist, ids, design = self.state_, self.ids_, self.design_
-        if fut is not None:
-            hist, ids, design, fut = self._with_cold_starts(fut)
-        if as_of is not None:
-            mean = self._nowcast_mean(hist, ids, design, fut, pd.Timestamp(as_of))
-        else:
-            mean = self._predict_mean(hist, ids, design, fut)
-        return mean, hist, ids
+        return predict.predict(self._fitted(), self._state(), future, as_of=as_of)
 
     def forecast_ids(self, future: pd.DataFrame | None = None) -> pd.DataFrame:
         """The (sku, store) rows of :meth:`predict` and :meth:`sample_paths` for ``future``, in order.
@@ -219,127 +331,12 @@ class Forecaster(Estimator):
         Without ``future`` (or when it names no new series) these are :attr:`ids_`; the cold starts
         of ``future`` follow them.
         """
-        check_is_fitted(self, "model_")
-        if future is None:
-            return self.ids_
-        return self._with_cold_starts(inputs.canonical(future, self.columns, "future"))[1]
+        return predict.forecast_ids(self._fitted(), self._state(), future)
 
     @property
     def forecast_ids_(self) -> pd.DataFrame:
         """The series order of ``predict()`` and ``sample_paths()`` without ``future``: :attr:`ids_`."""
-        check_is_fitted(self, "model_")
-        return self.ids_
-
-    def _target_dates(self, hist: History) -> pd.DatetimeIndex:
-        last = hist.grid[hist.grid_pos(hist.last_positions())]
-        return inputs.horizon_dates(pd.DatetimeIndex(last), self.horizon, self.freq)
-
-    def _with_cold_starts(self, fut: pd.DataFrame) -> tuple[History, pd.DataFrame, Design, pd.DataFrame]:
-        """State, ids, design and future frame extended by the (sku, store) pairs of ``fut`` that have no
-        history. A cold-start series' covariates before its first future row take that row's values."""
-        missing = [c for c in ("sku", "store", "date") if c not in fut.columns]
-        if missing:
-            raise DataError(f"future frame is missing column(s) {missing}")
-        pairs = fut[["sku", "store"]].drop_duplicates()
-        is_new = pairs.merge(self.ids_.assign(_k=1), on=["sku", "store"], how="left")["_k"].isna().to_numpy()
-        if not is_new.any():
-            return self.state_, self.ids_, self.design_, fut
-        if training.is_baseline(self.model_):
-            raise ConfigError(f"model {self.model!r} cannot forecast series without history (cold starts)")
-        new_pairs = pairs[is_new]
-        origin = self.state_.grid[-1]
-        fut = self._fill_cold_future(fut.assign(date=pd.to_datetime(fut["date"])), new_pairs, origin)
-        rows = fut.merge(new_pairs, on=["sku", "store"]).sort_values("date").drop_duplicates(["sku", "store"])
-        rows = rows.assign(date=origin, units=np.nan)
-        keep = self.design_.spec.history + self.horizon
-        state, ids, panel = _state.append_sales(
-            self.state_,
-            self.ids_,
-            rows,
-            covariates=self.covariates_,
-            keep=keep,
-            freq=self.freq,
-            fill_missing="nan",
-        )
-        if self.signal_store_ is not None:
-            aligned = self._aligned(
-                self.signal_store_, _state.tail_panel(state, ids, self.freq), self.stores_
-            )
-            state = replace(state, signals={k: aligned[k] for k in state.signals})
-        return state, ids, replace(self.design_, static=self._static_for(ids, panel)), fut
-
-    def _fill_cold_future(
-        self, fut: pd.DataFrame, new_pairs: pd.DataFrame, origin: pd.Timestamp
-    ) -> pd.DataFrame:
-        step = pd.tseries.frequencies.to_offset(self.freq)
-        dates = pd.DatetimeIndex([origin + step * h for h in range(1, self.horizon + 1)])
-        grid = new_pairs.merge(pd.DataFrame({"date": dates}), how="cross")
-        rows = fut.merge(new_pairs, on=["sku", "store"])
-        filled = grid.merge(rows, on=["sku", "store", "date"], how="outer").sort_values(
-            ["sku", "store", "date"]
-        )
-        cols = [c for c in filled.columns if c not in ("sku", "store", "date")]
-        filled[cols] = filled.groupby(["sku", "store"])[cols].bfill()
-        filled[cols] = filled.groupby(["sku", "store"])[cols].ffill()
-        old = fut.merge(new_pairs.assign(_n=1), on=["sku", "store"], how="left")
-        return pd.concat([old[old["_n"].isna()].drop(columns="_n"), filled], ignore_index=True)
-
-    def _nowcast_mean(
-        self, hist: History, ids: pd.DataFrame, design: Design, fut: pd.DataFrame | None, as_of: pd.Timestamp
-    ) -> np.ndarray:
-        from pullcast.forecast import nowcast
-
-        store = self.signal_store_
-        if store is None or not hist.signals or training.is_baseline(self.model_):
-            raise ConfigError("intraday nowcasts need a LightGBM model fit with signals")
-        day = hist.grid[-1] + pd.tseries.frequencies.to_offset(self.freq)
-        if as_of.tzinfo is not None:
-            as_of = as_of.tz_convert(store.tz).tz_localize(None)
-        if as_of >= day + pd.Timedelta(days=1):
-            raise ConfigError(
-                f"as_of {as_of} is after {day.date()}, the day after the origin: update() the sales first"
-            )
-        if as_of < day:
-            return self._predict_mean(hist, ids, design, fut)
-        channels = list(hist.signals)
-        blank = nowcast.extend_one_day(hist, self.freq)
-        panel = _state.tail_panel(blank, ids, self.freq)
-        last = blank.indptr[1:] - 1
-        now = store.aligned(panel, as_of=as_of, stores=self.stores_)
-        before = store.aligned(panel, as_of=day - pd.Timedelta(1, "ns"), stores=self.stores_)
-        today = {c: now[c][last] for c in channels}
-        if all(np.array_equal(today[c], before[c][last], equal_nan=True) for c in channels):
-            return self._predict_mean(hist, ids, design, fut)
-        profile = nowcast.intraday_profile(store, channels, before=day)
-        start = self._predict_mean(hist, ids, design, fut)
-        coef = getattr(self, "nowcast_coef_", None) or {}
-        h = np.tile(np.arange(self.horizon), hist.n_series)
-        series = np.repeat(np.arange(hist.n_series), self.horizon)
-        shift = np.zeros(start.size)
-        for c, per_h in coef.items():
-            level = store.channels[c].agg != "sum"
-            share = 1.0 if level else max(profile.share(c, as_of), 1e-3)
-            reliability = 1.0 if level else share / (share + nowcast.SHRINK)
-            prior = nowcast.recent_mean(hist.signals[c], hist.indptr)
-            z = nowcast.log_surprise(today[c] / share, prior)
-            shift += np.asarray(per_h)[h] * reliability * z[series]
-        return np.clip((start + 1.0) * np.exp(shift) - 1.0, 0.0, None)
-
-    def _design_rows(
-        self, hist: History, ids: pd.DataFrame, design: Design, fut: pd.DataFrame | None
-    ) -> pd.DataFrame:
-        series = np.repeat(np.arange(hist.n_series), self.horizon)
-        dates = self._target_dates(hist)
-        cov = inputs.future_covariates(fut, ids, dates, series, self.covariates_)
-        return design.forecast_matrix(hist, self.horizon, dates, cov)
-
-    def _predict_mean(
-        self, hist: History, ids: pd.DataFrame, design: Design, fut: pd.DataFrame | None
-    ) -> np.ndarray:
-        if training.is_baseline(self.model_):
-            return np.asarray(self.model_.predict(self.horizon), dtype=np.float64).reshape(-1)
-        X = self._design_rows(hist, ids, design, fut)
-        return self.model_.predict(X[self.feature_names_])
+        return self._state().ids
 
     def sample_paths(
         self, n: int = 1000, seed: int = 0, future: pd.DataFrame | None = None, *, as_of: Any = None
@@ -364,35 +361,28 @@ class Forecaster(Estimator):
         ndarray of float32, shape (n_series, n, horizon)
             Series in the order of :meth:`forecast_ids` for the same ``future``.
         """
-        check_is_fitted(self, "model_")
-        if int(n) < 1:
-            raise ConfigError(f"n must be >= 1, got {n}")
-        mean, hist, _ = self._forecast(future, as_of)
-        mean = mean.reshape(hist.n_series, self.horizon)
-        return self.distribution_.sample_paths(mean, int(n), np.random.default_rng(seed))
+        return predict.sample_paths(self._fitted(), self._state(), n, seed, future, as_of=as_of)
 
     def feature_importance(self) -> pd.Series:
         """Gain of each feature of the LightGBM model, largest first."""
-        check_is_fitted(self, "model_")
-        if training.is_baseline(self.model_):
+        fitted = self._fitted()
+        if fitted.is_baseline:
             raise ConfigError(f"model {self.model!r} has no feature importance")
-        return self.model_.feature_importance()
+        return fitted.model.feature_importance()
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: Any) -> Any:
-        """Write the fitted forecaster to directory ``path`` (LightGBM text, JSON, npz; no pickle)."""
-        check_is_fitted(self, "model_")
-        from pullcast.forecast.persist import save
-
-        return save(self, path)
+        """Write the fitted model and the forecast state to directory ``path`` (LightGBM text, JSON,
+        npz; no pickle; atomic). See :mod:`pullcast.forecast.persist`."""
+        check_is_fitted(self, "fitted_")
+        return persist.save(path, self._fitted(), self._state(), self.get_params())
 
     @classmethod
     def load(cls, path: Any) -> Forecaster:
         """Read a forecaster saved with :meth:`save`; a changed, corrupt or incompatible directory raises
         :class:`pullcast.errors.IncompatibleModelError`."""
-        from pullcast.forecast.persist import load
-
-        return load(path)
+        saved = persist.load(path)
+        return cls.from_values(saved.fitted, saved.state, saved.params)
 
     # ------------------------------------------------------------------ state
     def refresh(
@@ -400,24 +390,24 @@ class Forecaster(Estimator):
     ) -> Forecaster:
         """Replace the forecasting state with ``sales`` (and signals) as known now, without retraining.
 
-        Used by backtests with ``refit=False``. Baseline models are refit (they have no separate state).
+        Used by backtests with ``refit=False``. Baseline models are refit on the new state (their fit
+        is part of the state). The fitted model is unchanged; :attr:`forecast_state_` is a new value.
         """
-        check_is_fitted(self, "model_")
-        spec = self.design_.spec
-        frame = inputs.canonical(sales, self.columns, "sales")
-        stores_c = self.stores_ if stores is None else inputs.canonical(stores, self.columns, "stores")
-        panel = inputs.sales_panel(frame, self.freq)
-        store = (
-            self.signal_store_ if signals is None else training.signal_store(signals, self.columns, stores_c)
-        )
-        aligned = self._aligned(store, panel, stores_c)
-        hist = History.from_panel(panel, self.covariates_, aligned)
-        self._set_state(hist.tails(spec.history + self.horizon), panel.ids.reset_index(drop=True), panel)
-        self.signal_store_, self.stores_ = store, stores_c
+        fitted, current = self._fitted(), self._state()
+        stores_c = None if stores is None else inputs.canonical(stores, self.columns, "stores")
+        store = None
+        if signals is not None:
+            store = training.signal_store(
+                signals, self.columns, current.stores if stores_c is None else stores_c
+            )
+        self.forecast_state_ = state.refresh(fitted, current, sales, store=store, stores=stores_c)
         return self
 
     def update(self, sales: pd.DataFrame | None = None, signals: Any = None) -> Forecaster:
         """Append new sales days and/or signal events and move the forecast origin, without retraining.
+
+        :attr:`forecast_state_` becomes a new value (:func:`pullcast.forecast.state.update`); the fitted
+        model is unchanged. Baseline models are refit on the new state (their fit is part of it).
 
         Parameters
         ----------
@@ -432,54 +422,5 @@ class Forecaster(Estimator):
         Forecaster
             ``self``; the next :meth:`predict` starts from the new origin.
         """
-        check_is_fitted(self, "model_")
-        state, ids = self.state_, self.ids_
-        new_panel = None
-        if sales is not None:
-            new = inputs.canonical(sales, self.columns, "sales")
-            keep = self.design_.spec.history + self.horizon
-            state, ids, new_panel = _state.append_sales(
-                state, ids, new, covariates=self.covariates_, keep=keep, freq=self.freq
-            )
-        if signals is not None:
-            if self.signal_store_ is None:
-                raise DataError("this model was fit without signals; it cannot take signal events")
-            self.last_ingest_ = self.signal_store_.append(inputs.canonical(signals, self.columns, "signals"))
-        if self.signal_store_ is not None and (sales is not None or signals is not None):
-            aligned = self._aligned(
-                self.signal_store_, _state.tail_panel(state, ids, self.freq), self.stores_
-            )
-            state = replace(state, signals={k: aligned[k] for k in state.signals})
-        self._set_state(state, ids, new_panel)
+        self.forecast_state_ = state.update(self._fitted(), self._state(), sales, signals)
         return self
-
-    def _aligned(self, store: Any, panel: Panel, stores: pd.DataFrame | None) -> dict[str, np.ndarray]:
-        channels = list(self.state_.signals) if hasattr(self, "state_") else []
-        if store is None:
-            if channels:
-                raise DataError(f"this model uses signal channels {channels}: pass signals")
-            return {}
-        aligned = store.aligned(panel, stores=stores)
-        missing = [c for c in channels if c not in aligned]
-        if missing:
-            raise DataError(
-                f"signal channel(s) {missing} used by the model are absent from the signals given"
-            )
-        return {c: np.array(aligned[c], dtype=np.float64) for c in channels}  # copies: the store's are views
-
-    def _static_for(self, ids: pd.DataFrame, panel: Panel | None) -> StaticBlock:
-        """The static block over ``ids``: known series keep their attributes, new ones take ``panel``'s."""
-        static = self.design_.static
-        old = static.frame
-        if len(ids) == len(old) and ids[["sku", "store"]].equals(old[["sku", "store"]]):
-            return static
-        frames = [old] if panel is None else [old, inputs.static_frame(panel, self.design_.spec.static)]
-        pool = pd.concat(frames).drop_duplicates(["sku", "store"], keep="first")
-        merged = ids.merge(pool, on=["sku", "store"], how="left")
-        return static.for_frame(merged[[c for c in old.columns]])
-
-    def _set_state(self, state: History, ids: pd.DataFrame, panel: Panel | None) -> None:
-        self.design_ = replace(self.design_, static=self._static_for(ids, panel))
-        self.state_, self.ids_ = state, ids.reset_index(drop=True)
-        if training.is_baseline(self.model_):
-            self.model_ = self.model_.fit(state.y, state.indptr)
