@@ -38,6 +38,7 @@ def _scored(cv: pd.DataFrame, oracle: pd.DataFrame) -> pd.DataFrame:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks signal_gap")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--max-rows", type=int, default=300_000, help="Forecaster max_rows of every run")
     args = parser.parse_args(argv)
 
     import pullcast as pc
@@ -58,7 +59,7 @@ def main(argv: list[str]) -> int:
         ("signals", 0.01, known),
         ("signals, gate off", None, known),
     ):
-        template = pc.Forecaster(horizon=HORIZON, verbose=False, max_rows=300_000, signal_gate=gate)
+        template = pc.Forecaster(horizon=HORIZON, verbose=False, max_rows=args.max_rows, signal_gate=gate)
         t0 = time.perf_counter()
         kw = {} if signals is None else {"signals": signals, "stores": stores}
         cv = pc.backtest(template, history, n_windows=2, step=HORIZON, **kw)
@@ -66,7 +67,7 @@ def main(argv: list[str]) -> int:
         report = None
         if signals is not None and gate is not None:
             report = (
-                pc.Forecaster(horizon=HORIZON, verbose=False, max_rows=300_000)
+                pc.Forecaster(horizon=HORIZON, verbose=False, max_rows=args.max_rows)
                 .fit(history, signals=known, stores=stores)
                 .signal_report_
             )
@@ -112,6 +113,7 @@ def main(argv: list[str]) -> int:
             "gap_closed": gap,
             "kept": kept,
             "quick": args.quick,
+            "max_rows": args.max_rows,
             "peak_rss_mb": peak_rss_mb(),
             "note": f"make_retail {n_skus}x4x{n_days} seed 7 strength 1.0, last {HORIZON} days held back; "
             "2 backtest windows of 28 days, horizons 1-7, in-stock days",

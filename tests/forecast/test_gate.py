@@ -65,7 +65,7 @@ def _gate(effects: dict[str, float], seed: int, *, gate: float = 0.01):
         return e0 * (1.0 - gain + noise)
 
     return gate_channels(
-        list(effects), cols, errors, gate=gate, leads={}, total_y=float(e0.sum() * 2), silent=["dead"]
+        list(effects), cols, lambda sets: [errors(c) for c in sets], gate=gate, leads={}, total_y=float(e0.sum() * 2), silent=["dead"]
     )
 
 
@@ -103,3 +103,19 @@ def test_on_make_retail_planted_channels_are_kept_and_noise_is_dropped(seed) -> 
     assert (kept["fva_low"] > 0).all() and (kept["p_holm"] < 0.05).all()
     kept_cols = [c for c in f.feature_names_ if c.startswith("sig_")]
     assert kept_cols and all(c.startswith(tuple(f"sig_{k}_" for k in kept.index)) for c in kept_cols)
+
+
+def test_concurrent_gate_fits_match_the_one_at_a_time_twin(monkeypatch) -> None:
+    """The gate's fits on worker threads (one LightGBM thread each) decide exactly as run one by one."""
+    import pullcast as pc
+    from pullcast.forecast import training
+
+    sales, events, stores = pc.make_retail(n_skus=6, n_stores=2, n_days=160, seed=3, signal_strength=2.0)
+    reports = []
+    for workers in (1, 2):
+        monkeypatch.setattr(training, "fit_workers", lambda w=workers: w)
+        f = pc.Forecaster(horizon=7, verbose=False, max_rows=6_000)
+        reports.append(f.fit(sales, signals=events, stores=stores).signal_report_)
+    assert len(reports[0]) > 0
+    np.testing.assert_allclose(reports[0]["fva"], reports[1]["fva"], rtol=1e-9, atol=1e-12)
+    assert reports[0]["kept"].tolist() == reports[1]["kept"].tolist()

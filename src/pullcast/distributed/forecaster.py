@@ -332,7 +332,7 @@ class DaskForecaster(Estimator):
             kept, report = gate_channels(
                 channels,
                 all_cols,
-                lambda cols: self._fit_eval(parts, counts, template, cols, frac)[2],
+                lambda sets: [self._fit_eval(parts, counts, template, cols, frac)[2] for cols in sets],
                 gate=float(self.signal_gate),
                 leads=design.leads,
                 total_y=float(sum(client.gather(self._submit_all(_boost.held_out_abs_y, parts)))),

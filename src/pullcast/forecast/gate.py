@@ -120,7 +120,7 @@ def gate_folds(last: int, horizon: int, lo: int, folds: int, width: int) -> list
 def gate_channels(
     channels: list[str],
     all_cols: list[str],
-    errors: Callable[[list[str]], np.ndarray],
+    errors: Callable[[list[list[str]]], list[np.ndarray]],
     *,
     gate: float,
     leads: dict[str, int],
@@ -136,8 +136,9 @@ def gate_channels(
     all_cols : list of str
         Every feature column; a channel's columns start with ``sig_<channel>_``.
     errors : callable
-        ``errors(cols)`` trains on the columns ``cols`` and returns the held-out absolute errors summed
-        per cluster of series (one fixed set of rows and clusters for every call).
+        ``errors(col_sets)`` trains one model on each list of columns in ``col_sets`` and returns, in the
+        same order, the held-out absolute errors summed per cluster of series (one fixed set of rows and
+        clusters for every call). The fits are independent, so it may run them concurrently.
     gate : float
         The smallest FVA that counts as material.
     leads : dict of str to int
@@ -160,8 +161,8 @@ def gate_channels(
 
     quiet = [c for c in channels if c in set(silent)]
     channels = [c for c in channels if c not in set(silent)]
-    e0 = errors(base_cols)
-    found = {c: paired_evidence(e0, errors(with_channels([c]))) for c in channels}
+    e0, *each = errors([base_cols] + [with_channels([c]) for c in channels])
+    found = {c: paired_evidence(e0, e) for c, e in zip(channels, each, strict=True)}
     p_holm = holm([found[c].p_value for c in channels]) if channels else np.array([])
     rows, kept = [], []
     for channel, ph in zip(channels, p_holm, strict=True):
@@ -202,7 +203,7 @@ def gate_channels(
         )
     report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     if len(kept) > 1:
-        joint = paired_evidence(e0, errors(with_channels(kept)))
+        joint = paired_evidence(e0, errors([with_channels(kept)])[0])
         if not (joint.p_value < alpha and joint.fva >= gate):
             kept = []
             report["kept"] = False

@@ -18,6 +18,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +52,8 @@ __all__ = [
     "central_coverage",
     "discover_leads",
     "fit_surprise",
+    "fit_workers",
+    "gate_errors",
     "is_baseline",
     "make_model",
     "signal_store",
@@ -151,6 +156,48 @@ def _fit_eval(
     return m, m.predict(valid[0][cols])
 
 
+def fit_workers() -> int:
+    """How many independent LightGBM fits to run at once: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def gate_errors(
+    model: Any, data: list[tuple[Any, Any, np.ndarray]], n_clusters: int, bar: Any = None
+) -> Callable[[list[list[str]]], list[np.ndarray]]:
+    """The ``errors`` callable of :func:`~pullcast.forecast.gate.gate_channels` over the folds ``data``.
+
+    Every (column set, fold) fit is independent; they run on :func:`fit_workers` threads, each LightGBM
+    fit on one thread (on two cores, two one-thread fits finish about 1.4 times sooner than the same
+    fits one after the other on two threads). Each fit is deterministic, so the order does not matter.
+    """
+    workers = fit_workers()
+    if workers > 1:
+        params = {**(model.get_params().get("params") or {}), "num_threads": 1}
+        model = clone(model).set_params(params=params)
+
+    def one(cols: list[str], fold: int) -> np.ndarray:
+        fold_tr, fold_va, g = data[fold]
+        mu = _fit_eval(model, cols, fold_tr, fold_va)[1]
+        return np.bincount(g, weights=np.abs(fold_va[1] - mu), minlength=n_clusters)
+
+    def errors(col_sets: list[list[str]]) -> list[np.ndarray]:
+        tasks = [(cols, k) for cols in col_sets for k in range(len(data))]
+        if workers > 1 and len(tasks) > 1:
+            with ThreadPoolExecutor(min(workers, len(tasks))) as pool:
+                parts = list(pool.map(lambda t: one(*t), tasks))
+        else:
+            parts = [one(*t) for t in tasks]
+        if bar is not None:
+            bar.update(len(col_sets))
+        k = len(data)
+        return [np.sum(parts[i * k : (i + 1) * k], axis=0) for i in range(len(col_sets))]
+
+    return errors
+
+
 def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator) -> TrainResult:
     """Split, gate signals, fit the final model and calibrate its distribution."""
     model = make_model(f.model, f.seed)
@@ -191,17 +238,7 @@ def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator
         data = _gate_data(
             design, hist, rolling, (lo, last, horizon), clusters, min(GATE_ROWS, f.max_rows), rng
         )
-        n_clusters = int(clusters.max()) + 1
-        gate_model = clone(model).set_params(**GATE_FIT)
-
-        def errors(cols: list[str]) -> np.ndarray:
-            bar.update(1)
-            total = np.zeros(n_clusters)
-            for fold_tr, fold_va, g in data:
-                mu = _fit_eval(gate_model, cols, fold_tr, fold_va)[1]
-                total += np.bincount(g, weights=np.abs(fold_va[1] - mu), minlength=n_clusters)
-            return total
-
+        errors = gate_errors(clone(model).set_params(**GATE_FIT), data, int(clusters.max()) + 1, bar)
         kept, report = gate_channels(
             list(hist.signals),
             all_cols,
