@@ -65,7 +65,13 @@ def _gate(effects: dict[str, float], seed: int, *, gate: float = 0.01):
         return e0 * (1.0 - gain + noise)
 
     return gate_channels(
-        list(effects), cols, lambda sets: [errors(c) for c in sets], gate=gate, leads={}, total_y=float(e0.sum() * 2), silent=["dead"]
+        list(effects),
+        cols,
+        lambda sets: [errors(c) for c in sets],
+        gate=gate,
+        leads={},
+        total_y=float(e0.sum() * 2),
+        silent=["dead"],
     )
 
 
