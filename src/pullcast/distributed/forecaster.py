@@ -104,7 +104,12 @@ class DaskForecaster(Estimator):
 
     def _submit_all(self, fn: Any, *lists: list[Any], **kwargs: Any) -> list[Any]:
         client = self._client()
-        return [client.submit(fn, *args, pure=False, **kwargs) for args in zip(*lists, strict=True)]
+        rows = list(zip(*lists, strict=True))
+        where = _io.placement(client, len(rows))
+        return [
+            client.submit(fn, *args, pure=False, workers=[w], allow_other_workers=True, **kwargs)
+            for args, w in zip(rows, where, strict=True)
+        ]
 
     def _inputs(self, sales: Any, signals: Any) -> tuple[list[Any], list[Any], tuple[str, ...], int]:
         cols = self.columns
@@ -262,8 +267,19 @@ class DaskForecaster(Estimator):
             raise ConfigError(
                 f"no {name!r} training rows: the history is too short for horizon {self.horizon}"
             )
+        where = _io.placement(client, len(parts))
         futs = [
-            client.submit(_boost.sub_frame, p, name, cols, frac, int(self.seed) * 1_000_003 + k, pure=False)
+            client.submit(
+                _boost.sub_frame,
+                p,
+                name,
+                cols,
+                frac,
+                int(self.seed) * 1_000_003 + k,
+                pure=False,
+                workers=[where[k]],
+                allow_other_workers=True,
+            )
             for k, p in live
         ]
         meta = client.submit(lambda f: f.iloc[:0], futs[0]).result()
