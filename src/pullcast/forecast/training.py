@@ -6,7 +6,8 @@
 1. the origin split: training origins, then :data:`VALID_ORIGINS` held-out origins at the end
    (:func:`~pullcast.features.sample_rows` draws the rows of each);
 2. the signal gate (:mod:`pullcast.forecast.gate`) on :data:`GATE_FOLDS` rolling origins, with gate fits
-   of at most :data:`GATE_ROWS` rows and the LightGBM settings :data:`GATE_FIT`;
+   of at most :data:`GATE_ROWS` rows and the LightGBM settings :data:`GATE_FIT`, run side by side on
+   :func:`fit_workers` threads (:func:`gate_errors`);
 3. the held-out fit with early stopping, whose predictions calibrate the predictive distribution
    (:func:`~pullcast.forecast.distribution.fit_distribution`) and the nowcast coefficients
    (:func:`fit_surprise`);
