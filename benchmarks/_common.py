@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import resource
 import statistics
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA_ENV = "PULLCAST_DATA"  # the directory holding the real dataset folders (m5_tx3_foods3, rossmann, ...)
 
 
 def median_time(func: Callable[[], Any], *, repeat: int = 5, warmup: int = 1) -> float:
@@ -62,7 +63,27 @@ def write_results(name: str, payload: dict[str, Any]) -> Path:
     return path
 
 
-def shared_data(folder: str) -> Path | None:
-    """Path of ``../shared/data/<folder>`` if present, else None (callers skip with a message)."""
-    path = SHARED_DATA / folder
+def data_root() -> Path:
+    """The directory holding the real dataset folders: ``$PULLCAST_DATA`` if set, else the dev default.
+
+    The development default is the ``shared/data`` folder beside the repository checkout. It is computed
+    here and nowhere else: tests, the gate and every benchmark resolve data through this function.
+    """
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def data_folder(folder: str) -> Path | None:
+    """Path of the data folder ``folder`` under :func:`data_root` if present, else None (callers skip)."""
+    path = data_root() / folder
     return path if path.is_dir() else None
+
+
+def missing_data(folder: str) -> str:
+    """The skip message for an absent data folder."""
+    return f"the data folder {folder} is absent (set {DATA_ENV})"
+
+
+shared_data = data_folder  # the former name, kept for callers

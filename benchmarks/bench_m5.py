@@ -20,7 +20,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import markdown_table, peak_rss_mb, shared_data, write_results
+from benchmarks._common import data_folder, markdown_table, missing_data, peak_rss_mb, write_results
 from benchmarks.bench_m5_baselines import HORIZON, MODEL_PARAMS, REFERENCE, load
 
 REFERENCE = {**REFERENCE, "mlforecast_lgbm": 0.852}
@@ -76,9 +76,9 @@ def main(argv: list[str]) -> int:
         help="pick the configuration by a backtest on the 28 days before the evaluation window",
     )
     args = parser.parse_args(argv)
-    folder, ref = shared_data("m5_tx3_foods3"), shared_data("m5_wrmsse_reference")
+    folder, ref = data_folder("m5_tx3_foods3"), data_folder("m5_wrmsse_reference")
     if folder is None or ref is None:
-        print("skipped: ../shared/data/m5_tx3_foods3 or m5_wrmsse_reference not found")
+        print(f"skipped: {missing_data('m5_tx3_foods3' if folder is None else 'm5_wrmsse_reference')}")
         return 0
 
     import pullcast as pc

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import markdown_table, peak_rss_mb, shared_data, write_results
+from benchmarks._common import data_folder, markdown_table, missing_data, peak_rss_mb, write_results
 
 HORIZON = 28
 REFERENCE = {"snaive": 1.093, "sba": 0.887, "tsb": 0.884, "ets": 0.879}
@@ -69,9 +69,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--models", default=",".join(DEFAULT_MODELS))
     parser.add_argument("--ets-history", type=int, default=0, help="fit ETS on the last N days (0 = all)")
     args = parser.parse_args(argv)
-    folder, ref = shared_data("m5_tx3_foods3"), shared_data("m5_wrmsse_reference")
+    folder, ref = data_folder("m5_tx3_foods3"), data_folder("m5_wrmsse_reference")
     if folder is None or ref is None:
-        print("skipped: ../shared/data/m5_tx3_foods3 or m5_wrmsse_reference not found")
+        print(f"skipped: {missing_data('m5_tx3_foods3' if folder is None else 'm5_wrmsse_reference')}")
         return 0
 
     from pullcast.metrics import mae, wape, wrmsse

