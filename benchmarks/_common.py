@@ -84,6 +84,3 @@ def data_folder(folder: str) -> Path | None:
 def missing_data(folder: str) -> str:
     """The skip message for an absent data folder."""
     return f"the data folder {folder} is absent (set {DATA_ENV})"
-
-
-shared_data = data_folder  # the former name, kept for callers

@@ -31,9 +31,6 @@ def _load_common() -> ModuleType:
 
 
 _common = _load_common()
-DATA_ENV: str = _common.DATA_ENV
-data_root: Callable[[], Path] = _common.data_root
-data_folder: Callable[[str], Path | None] = _common.data_folder
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +38,7 @@ def real_data() -> Callable[[str], Path]:
     """``real_data(folder)``: the path of that data folder, or skip the test when it is absent."""
 
     def get(folder: str) -> Path:
-        path = data_folder(folder)
+        path = _common.data_folder(folder)
         if path is None:
             pytest.skip(_common.missing_data(folder))
         return path

@@ -10,7 +10,7 @@ import pandas as pd
 from pullcast.columns import Columns
 from pullcast.errors import ColumnError, ConfigError, DataError
 
-__all__ = ["as_dask", "by_sku", "part_of_sku", "partition_futures", "placement"]
+__all__ = ["as_dask", "by_sku", "part_of_sku", "partition_futures", "pinned", "placement"]
 
 PART = "__part"
 
@@ -82,10 +82,13 @@ def placement(client: Any, n: int) -> list[str]:
     return [workers[k % len(workers)] for k in range(n)]
 
 
+def pinned(worker: str) -> dict[str, Any]:
+    """``client.submit``/``compute`` options running a task on ``worker`` (another one if it is gone)."""
+    return {"workers": [worker], "allow_other_workers": True}
+
+
 def partition_futures(client: Any, frame: Any) -> list[Any]:
     """One future per partition of a Dask DataFrame, computed and kept on its :func:`placement` worker."""
     parts = frame.to_delayed()
     where = placement(client, len(parts))
-    return [
-        client.compute(d, workers=[w], allow_other_workers=True) for d, w in zip(parts, where, strict=True)
-    ]
+    return [client.compute(d, **pinned(w)) for d, w in zip(parts, where, strict=True)]

@@ -107,7 +107,7 @@ class DaskForecaster(Estimator):
         rows = list(zip(*lists, strict=True))
         where = _io.placement(client, len(rows))
         return [
-            client.submit(fn, *args, pure=False, workers=[w], allow_other_workers=True, **kwargs)
+            client.submit(fn, *args, pure=False, **_io.pinned(w), **kwargs)
             for args, w in zip(rows, where, strict=True)
         ]
 
@@ -268,18 +268,9 @@ class DaskForecaster(Estimator):
                 f"no {name!r} training rows: the history is too short for horizon {self.horizon}"
             )
         where = _io.placement(client, len(parts))
+        seed = int(self.seed) * 1_000_003
         futs = [
-            client.submit(
-                _boost.sub_frame,
-                p,
-                name,
-                cols,
-                frac,
-                int(self.seed) * 1_000_003 + k,
-                pure=False,
-                workers=[where[k]],
-                allow_other_workers=True,
-            )
+            client.submit(_boost.sub_frame, p, name, cols, frac, seed + k, pure=False, **_io.pinned(where[k]))
             for k, p in live
         ]
         meta = client.submit(lambda f: f.iloc[:0], futs[0]).result()

@@ -16,7 +16,12 @@ from pullcast.features import Design
 from pullcast.forecast.distribution import NBDistribution
 from pullcast.models.lgbm import GlobalLGBM
 
-__all__ = ["FittedModel"]
+__all__ = ["FittedModel", "is_baseline"]
+
+
+def is_baseline(model: Any) -> bool:
+    """Whether ``model`` is a per-series baseline (not the global LightGBM model)."""
+    return not isinstance(model, GlobalLGBM)
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,7 +78,7 @@ class FittedModel:
     @property
     def is_baseline(self) -> bool:
         """Whether the model is a per-series baseline (not the global LightGBM model)."""
-        return not isinstance(self.model, GlobalLGBM)
+        return is_baseline(self.model)
 
     @property
     def keep(self) -> int:

@@ -10,7 +10,6 @@ the :class:`~pullcast.forecast.state.ForecastState` that ``update`` and ``refres
 from __future__ import annotations
 
 import warnings
-from types import SimpleNamespace
 from typing import Any, cast
 
 import numpy as np
@@ -164,9 +163,7 @@ class Forecaster(Estimator):
         leads = training.discover_leads(panel, aligned, self.horizon)
         design = Design(spec, covariates, dict(leads), static)
         rng = np.random.default_rng(self.seed)
-        # training reads the parameters and the checked quantile levels, nothing else of the forecaster
-        view = SimpleNamespace(**self.get_params(), quantiles_=qs)
-        result = training.train(cast(Any, view), design, hist, rng)
+        result = training.train(self.get_params(), design, hist, rng)
         baseline = training.is_baseline(result.model)
         fitted = FittedModel(
             design=result.design,

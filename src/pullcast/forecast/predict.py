@@ -7,7 +7,6 @@ agree whatever the order they are called in.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,14 +17,7 @@ from pullcast.errors import ConfigError, DataError
 from pullcast.features import History
 from pullcast.forecast import inputs, nowcast
 from pullcast.forecast.fitted import FittedModel
-from pullcast.forecast.state import (
-    ForecastState,
-    aligned_channels,
-    append_sales,
-    design_of,
-    static_for,
-    tail_panel,
-)
+from pullcast.forecast.state import ForecastState, append_sales, design_of, moved, realigned, tail_panel
 
 __all__ = ["feature_rows", "forecast_ids", "predict", "sample_paths", "target_dates", "with_future"]
 
@@ -77,9 +69,7 @@ def forecast_ids(
     model: FittedModel, state: ForecastState, future: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """The (sku, store) rows of :func:`predict` for ``future``: the state's ids, then the cold starts."""
-    if future is None:
-        return state.ids
-    return with_future(model, state, inputs.canonical(future, model.columns, "future"))[0].ids
+    return _extended(model, state, future)[0].ids
 
 
 def feature_rows(
@@ -89,10 +79,7 @@ def feature_rows(
     in the columns and order of ``model.feature_names``. ``future`` as in :func:`predict`."""
     if model.is_baseline:
         raise ConfigError(f"a {type(model.model).__name__} baseline reads no feature rows")
-    fut = None if future is None else inputs.canonical(future, model.columns, "future")
-    if fut is not None:
-        state, fut = with_future(model, state, fut)
-    return _rows(model, state, fut)
+    return _rows(model, *_extended(model, state, future))
 
 
 def target_dates(model: FittedModel, history: History) -> pd.DatetimeIndex:
@@ -133,12 +120,17 @@ def with_future(
         fill_missing="nan",
     )
     if state.signal_store is not None:
-        aligned = aligned_channels(
-            state.signal_store, tail_panel(hist, ids, model.freq), state.stores, list(hist.signals)
-        )
-        hist = replace(hist, signals=aligned)
-    ids = ids.reset_index(drop=True)
-    return replace(state, history=hist, ids=ids, static=static_for(model, state.static, ids, panel)), fut
+        hist = realigned(model, state, hist, ids)
+    return moved(model, state, hist, ids, panel), fut
+
+
+def _extended(
+    model: FittedModel, state: ForecastState, future: pd.DataFrame | None
+) -> tuple[ForecastState, pd.DataFrame | None]:
+    """The state extended by ``future``'s cold starts, and ``future`` in canonical names (None stays)."""
+    if future is None:
+        return state, None
+    return with_future(model, state, inputs.canonical(future, model.columns, "future"))
 
 
 def _fill_cold_future(
@@ -160,9 +152,7 @@ def _forecast(
     model: FittedModel, state: ForecastState, future: pd.DataFrame | None, as_of: Any
 ) -> tuple[np.ndarray, ForecastState]:
     """Mean forecasts (series-major) and the state they start from (extended by cold starts)."""
-    fut = None if future is None else inputs.canonical(future, model.columns, "future")
-    if fut is not None:
-        state, fut = with_future(model, state, fut)
+    state, fut = _extended(model, state, future)
     if as_of is not None:
         return _nowcast_mean(model, state, fut, pd.Timestamp(as_of)), state
     return _mean(model, state, fut), state

@@ -32,6 +32,8 @@ __all__ = [
     "append_sales",
     "baseline_forecast",
     "design_of",
+    "moved",
+    "realigned",
     "refresh",
     "static_for",
     "tail_panel",
@@ -126,10 +128,18 @@ def static_for(
     return static.for_frame(merged[list(old.columns)])
 
 
-def _moved(
+def realigned(model: FittedModel, state: ForecastState, history: History, ids: pd.DataFrame) -> History:
+    """``history`` (over ``ids``) with the model's channels aligned afresh from the state's store."""
+    panel = tail_panel(history, ids, model.freq)
+    channels = aligned_channels(state.signal_store, panel, state.stores, list(history.signals))
+    return replace(history, signals=channels)
+
+
+def moved(
     model: FittedModel, state: ForecastState, history: History, ids: pd.DataFrame, panel: Panel | None
 ) -> ForecastState:
-    """``state`` moved to ``history`` and ``ids``: static block and baseline follow."""
+    """``state`` moved to ``history`` and ``ids``: static block and baseline follow (``panel``: the new
+    rows' panel, attributes of series not seen before; None when there are none)."""
     ids = ids.reset_index(drop=True)
     return replace(
         state,
@@ -173,11 +183,8 @@ def update(
             raise DataError("this model was fit without signals; it cannot take signal events")
         ingest = store.append(inputs.canonical(signals, model.columns, "signals"))
     if store is not None and (sales is not None or signals is not None):
-        panel = tail_panel(history, ids, model.freq)
-        history = replace(
-            history, signals=aligned_channels(store, panel, state.stores, list(history.signals))
-        )
-    return replace(_moved(model, state, history, ids, new_panel), last_ingest=ingest)
+        history = realigned(model, state, history, ids)
+    return replace(moved(model, state, history, ids, new_panel), last_ingest=ingest)
 
 
 def refresh(
@@ -198,8 +205,8 @@ def refresh(
     stores = state.stores if stores is None else stores
     aligned = aligned_channels(store, panel, stores, list(state.history.signals))
     history = History.from_panel(panel, model.covariates, aligned).tails(model.keep)
-    moved = replace(state, signal_store=store, stores=stores)
-    return _moved(model, moved, history, panel.ids, panel)
+    rebased = replace(state, signal_store=store, stores=stores)
+    return moved(model, rebased, history, panel.ids, panel)
 
 
 def tail_panel(state: History, ids: pd.DataFrame, freq: str) -> Panel:

@@ -20,10 +20,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,13 +35,11 @@ from pullcast.columns import Columns
 from pullcast.errors import ConfigError
 from pullcast.features import Design, History, sample_rows
 from pullcast.forecast.distribution import NBDistribution, fit_distribution
+from pullcast.forecast.fitted import is_baseline
 from pullcast.forecast.gate import empty_report, gate_channels, gate_folds
 from pullcast.forecast.inputs import canonical
 from pullcast.models.lgbm import GlobalLGBM
 from pullcast.panel import Panel
-
-if TYPE_CHECKING:
-    from pullcast.forecast.forecaster import Forecaster
 
 __all__ = [
     "GATE_FIT",
@@ -82,11 +81,6 @@ class TrainResult:
     signal_report: pd.DataFrame
     feature_names: list[str]
     nowcast: dict[str, list[float]] | None = None
-
-
-def is_baseline(model: Any) -> bool:
-    """Whether ``model`` is a per-series baseline (not the global LightGBM model)."""
-    return not isinstance(model, GlobalLGBM)
 
 
 def make_model(spec: Any, seed: int) -> Any:
@@ -199,11 +193,16 @@ def gate_errors(
     return errors
 
 
-def train(f: Forecaster, design: Design, hist: History, rng: np.random.Generator) -> TrainResult:
-    """Split, gate signals, fit the final model and calibrate its distribution."""
+def train(params: Mapping[str, Any], design: Design, hist: History, rng: np.random.Generator) -> TrainResult:
+    """Split, gate signals, fit the final model and calibrate its distribution.
+
+    ``params`` are a Forecaster's constructor parameters (``get_params()``): train reads ``model``,
+    ``seed``, ``horizon``, ``quantiles``, ``train_window``, ``max_rows``, ``signal_gate`` and ``verbose``.
+    """
+    f = SimpleNamespace(**params)
     model = make_model(f.model, f.seed)
     horizon = int(f.horizon)
-    coverage = central_coverage(f.quantiles_)
+    coverage = central_coverage(tuple(f.quantiles))
     if is_baseline(model):
         return _train_baseline(model, design, hist, horizon, coverage, rng)
     last = int(hist.grid.size - 1)
