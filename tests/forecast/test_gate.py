@@ -53,41 +53,63 @@ def test_gate_folds_step_back_by_the_horizon_and_stop_before_the_start() -> None
     assert gate_folds(last=60, horizon=28, lo=0, folds=3, width=7) == []
 
 
-def _gate(effects: dict[str, float], seed: int, *, gate: float = 0.01):
-    """gate_channels on simulated per-cluster errors: a channel's columns shrink the error by its effect."""
+def _gate(effects: dict[str, float], seed: int, *, gate: float = 0.01, refit_gain: bool = True):
+    """gate_channels on simulated per-cluster errors: a channel's columns shrink the error by its effect
+    when they are trained on and not scrambled. ``refit_gain=False``: a model trained on a subset of the
+    channels gains nothing (what the joint model credited them with does not survive a refit)."""
     rng = np.random.default_rng(seed)
     e0 = rng.gamma(4.0, 25.0, 40)
     cols = ["y_lag_1"] + [f"sig_{c}_level" for c in effects]
+    calls: list[tuple] = []
 
-    def errors(chosen: list[str]) -> np.ndarray:
-        gain = sum(effects[c] for c in effects if f"sig_{c}_level" in chosen)
-        noise = rng.normal(0.0, 0.01, e0.size) if gain or len(chosen) > 1 else 0.0
+    def errors(scenario) -> np.ndarray:
+        chosen, scrambled = scenario
+        calls.append(scenario)
+        live = [c for c in effects if f"sig_{c}_level" in chosen and f"sig_{c}_level" not in scrambled]
+        subset = 1 < len(chosen) < len(cols) - 1  # neither no-signal nor every live channel
+        gain = sum(effects[c] for c in live) if refit_gain or not subset else 0.0
+        noise = rng.normal(0.0, 0.01, e0.size) if len(chosen) > 1 else 0.0
         return e0 * (1.0 - gain + noise)
 
-    return gate_channels(
+    kept, report = gate_channels(
         list(effects),
         cols,
-        lambda sets: [errors(c) for c in sets],
+        lambda scenarios: [errors(s) for s in scenarios],
         gate=gate,
         leads={},
         total_y=float(e0.sum() * 2),
         silent=["dead"],
     )
+    return kept, report, calls
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_gate_keeps_what_helps_and_drops_noise_and_dead_channels(seed) -> None:
-    kept, report = _gate({"planted": 0.05, "noise": 0.0, "tiny": 0.004, "dead": 0.0}, seed)
+    kept, report, calls = _gate({"planted": 0.05, "noise": 0.0, "dead": 0.0}, seed)
     assert kept == ["planted"]
+    # two column sets per fold whatever the channels (no-signal, joint), plus the kept set's own check
+    assert len({cols for cols, _ in calls}) == 3
+    assert all(("sig_dead_level" not in cols) for cols, _ in calls)
     row = report.set_index("channel")
     assert row.loc["planted", "fva_low"] > 0.01 and row.loc["planted", "p_holm"] < 0.05
     assert abs(row.loc["noise", "fva"]) < 0.01
-    assert "below gate" in row.loc["tiny", "reason"]  # significant, but not material
     assert "no values reached" in row.loc["dead", "reason"]
-    assert list(report["channel"]) == ["planted", "noise", "tiny", "dead"]
+    assert list(report["channel"]) == ["planted", "noise", "dead"]
     np.testing.assert_allclose(
-        row["wape_with"].iloc[:3], row["wape_without"].iloc[:3] * (1 - row["fva"].iloc[:3])
+        row["wape_with"].iloc[:2], row["wape_without"].iloc[:2] * (1 - row["fva"].iloc[:2])
     )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_materiality_is_judged_on_the_kept_set(seed) -> None:
+    # "tiny" is significant on its own but together with nothing else brings less than the gate
+    kept, report, _ = _gate({"tiny": 0.008, "noise": 0.0, "dead": 0.0}, seed)
+    assert kept == []
+    assert report.set_index("channel").loc["tiny", "p_holm"] < 0.05
+    assert report["reason"].str.contains("together").sum() == 3
+    # with a material partner it stays in: the set clears the gate
+    kept, _, _ = _gate({"planted": 0.05, "tiny": 0.008, "noise": 0.0, "dead": 0.0}, seed)
+    assert kept == ["planted", "tiny"]
 
 
 @pytest.mark.slow
@@ -109,6 +131,15 @@ def test_on_make_retail_planted_channels_are_kept_and_noise_is_dropped(seed) -> 
     assert (kept["fva_low"] > 0).all() and (kept["p_holm"] < 0.05).all()
     kept_cols = [c for c in f.feature_names_ if c.startswith("sig_")]
     assert kept_cols and all(c.startswith(tuple(f"sig_{k}_" for k in kept.index)) for c in kept_cols)
+
+
+def test_joint_check_drops_channels_that_do_not_beat_no_signal_together() -> None:
+    # "planted" helps inside the joint model, but a model trained on it alone does not beat no signals
+    kept, report, calls = _gate({"planted": 0.05, "noise": 0.0, "dead": 0.0}, 0, refit_gain=False)
+    assert kept == []
+    assert not report["kept"].any() and report["reason"].str.contains("together").all()
+    kept, _, _ = _gate({"planted": 0.05, "noise": 0.0, "dead": 0.0}, 0, refit_gain=True)
+    assert kept == ["planted"]
 
 
 def test_concurrent_gate_fits_match_the_one_at_a_time_twin(monkeypatch) -> None:

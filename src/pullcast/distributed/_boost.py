@@ -19,9 +19,10 @@ import pandas as pd
 
 from pullcast.distributed._partition import TARGET, Part
 from pullcast.errors import ConfigError
+from pullcast.forecast.gate import scramble
 from pullcast.models.lgbm import GlobalLGBM, _import_lightgbm
 
-__all__ = ["best_round", "fit_dask", "leaf_values", "round_losses"]
+__all__ = ["best_round", "fit_dask", "held_out_abs_err", "leaf_values", "round_losses"]
 
 _LOG_LINK = ("tweedie", "poisson")
 _CHUNK = 20_000
@@ -104,6 +105,16 @@ def held_out_abs_y(part: Part | None) -> float:
     if part is None or len(part.frames["va"]) == 0:
         return 0.0
     return float(np.abs(part.frames["va"][TARGET].to_numpy(dtype=np.float64)).sum())
+
+
+def held_out_abs_err(part: Part | None, model: GlobalLGBM, scrambled: list[str], seed: int) -> float | None:
+    """Summed absolute error of ``model`` on one partition's held-out rows, with the ``scrambled``
+    columns' rows permuted together (:func:`pullcast.forecast.gate.scramble`); None without rows."""
+    if part is None or len(part.frames["va"]) == 0:
+        return None
+    frame = part.frames["va"]
+    X = scramble(frame[model.feature_names_], scrambled, seed)
+    return float(np.abs(frame[TARGET].to_numpy(dtype=np.float64) - model.predict(X)).sum())
 
 
 def best_round(losses: np.ndarray, rounds: int) -> int:

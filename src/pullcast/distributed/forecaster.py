@@ -16,7 +16,7 @@ from pullcast.errors import ConfigError, DataError
 from pullcast.features import Design, FeatureSpec, StaticBlock
 from pullcast.forecast import training
 from pullcast.forecast.forecaster import Forecaster
-from pullcast.forecast.gate import empty_report, gate_channels
+from pullcast.forecast.gate import Scenario, empty_report, gate_channels
 from pullcast.models.lgbm import GlobalLGBM
 
 __all__ = ["DaskForecaster"]
@@ -315,6 +315,37 @@ class DaskForecaster(Estimator):
         rounds = _boost.best_round(loss, _EARLY_STOPPING)
         return booster, rounds, np.array([r["abs_err"][rounds - 1] for r in res])
 
+    def _gate_errors(
+        self, parts: list[Any], counts: list[dict[str, int]], template: GlobalLGBM, frac: float
+    ) -> Any:
+        """The gate's ``errors`` callable: one distributed fit per column set, scored per partition."""
+        client = self._client()
+
+        def errors(scenarios: list[Scenario]) -> list[np.ndarray]:
+            by_cols: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+            for cols, scrambled in scenarios:
+                by_cols.setdefault(tuple(cols), []).append(tuple(scrambled))
+            found = {}
+            for cols, scrambles in by_cols.items():
+                booster, rounds, abs_err = self._fit_eval(parts, counts, template, list(cols), frac)
+                model = _boost.as_model(booster, template, rounds)
+                for scrambled in scrambles:
+                    found[(cols, scrambled)] = abs_err
+                    if scrambled:
+                        res = client.gather(
+                            self._submit_all(
+                                _boost.held_out_abs_err,
+                                parts,
+                                model=model,
+                                scrambled=list(scrambled),
+                                seed=int(self.seed),
+                            )
+                        )
+                        found[(cols, scrambled)] = np.array([r for r in res if r is not None])
+            return [found[(tuple(c), tuple(s))] for c, s in scenarios]
+
+        return errors
+
     def _train(self, parts: list[Any], template: GlobalLGBM, design: Design) -> None:
         """The signal gate, the final model and the calibration, as in ``forecast.training.train``."""
         client = self._client()
@@ -339,7 +370,7 @@ class DaskForecaster(Estimator):
             kept, report = gate_channels(
                 channels,
                 all_cols,
-                lambda sets: [self._fit_eval(parts, counts, template, cols, frac)[2] for cols in sets],
+                self._gate_errors(parts, counts, template, frac),
                 gate=float(self.signal_gate),
                 leads=design.leads,
                 total_y=float(sum(client.gather(self._submit_all(_boost.held_out_abs_y, parts)))),

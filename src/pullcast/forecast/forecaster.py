@@ -66,8 +66,9 @@ class Forecaster(Estimator):
         Frequency of the sales dates.
     signal_gate : float or None, default 0.01
         Minimum out-of-sample forecast value added (relative WAPE reduction against the no-signal
-        model, pooled over several rolling origins) a signal channel must bring to be kept; it must also
-        be significant (clustered paired test by SKU, Holm-corrected, 5% level; see
+        model, pooled over several rolling origins) the kept signal channels must bring together; each
+        kept channel must also be significant on its own (what scrambling it costs the model with every
+        channel; clustered paired test by SKU, Holm-corrected, 5% level; see
         :mod:`pullcast.forecast.gate`). None keeps every channel.
     max_rows : int, default 500_000
         Number of (series, origin, horizon) training rows to sample down to when there are more, the

@@ -1,24 +1,32 @@
 """The signal gate: keep a pull-signal channel only on evidence that it improves held-out forecasts.
 
-A channel's value is measured against the no-signal model on several rolling origins. For every
-cluster of series (by default one SKU: a SKU-level channel moves all of a SKU's stores together, so
-their errors are not independent) the held-out absolute errors are summed over all origins, with and
-without the channel. The forecast value added is the ratio estimate
+On several rolling origins (folds) two models are trained: one without any signal (the *base*) and one
+with every channel that carries values (the *joint* model). A channel's value is what the joint model
+loses when that channel's columns are scrambled on the held-out rows (their rows permuted together, so
+the channel keeps its distribution but no longer says anything about the row): permutation importance
+as a forecast value added. The cost is two fits per fold whatever the number of channels, and both
+sides of each comparison come from one model, so training noise does not blur it.
+
+For every cluster of series (by default one SKU: a SKU-level channel moves all of a SKU's stores
+together, so their errors are not independent) the held-out absolute errors are summed over all folds,
+with the channel intact and scrambled. The forecast value added is the ratio estimate
 
     FVA = sum_g (E0_g - Ec_g) / sum_g E0_g
 
-with ``E0_g``, ``Ec_g`` the summed errors of cluster ``g`` without and with the channel. Its standard
-error is the cluster-robust (linearised ratio) one, the test is one-sided (H1: FVA > 0) with a
-Student t on ``G - 1`` degrees of freedom: a Diebold-Mariano-style paired test whose pairs are
-clusters. The p-values of the channels are Holm-corrected. A channel is kept when its corrected p-value
-is below ``alpha`` (significant) and its FVA reaches ``gate`` (material); the kept channels together
-must pass the same test, or none is kept.
+with ``E0_g``, ``Ec_g`` the summed errors of cluster ``g`` without (scrambled) and with the channel.
+Its standard error is the cluster-robust (linearised ratio) one, the test is one-sided (H1: FVA > 0)
+with a Student t on ``G - 1`` degrees of freedom: a Diebold-Mariano-style paired test whose pairs are
+clusters. The p-values of the channels are Holm-corrected. A channel is a candidate when its corrected
+p-value is below ``alpha`` and its FVA is positive (significant). Channels that carry the same pull share
+the credit inside the joint model, so materiality is judged on the set: a model trained with the
+candidates only must beat the base model significantly and by at least ``gate``, or none is kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,7 +34,16 @@ from scipy import stats
 
 from pullcast.errors import ConfigError
 
-__all__ = ["Evidence", "empty_report", "gate_channels", "gate_folds", "holm", "paired_evidence"]
+__all__ = [
+    "Evidence",
+    "Scenario",
+    "empty_report",
+    "gate_channels",
+    "gate_folds",
+    "holm",
+    "paired_evidence",
+    "scramble",
+]
 
 REPORT_COLUMNS = [
     "channel",
@@ -117,10 +134,14 @@ def gate_folds(last: int, horizon: int, lo: int, folds: int, width: int) -> list
     return out
 
 
+Scenario = tuple[tuple[str, ...], tuple[str, ...]]
+"""A gate fit to score: the columns a model trains on, and the columns scrambled on its held-out rows."""
+
+
 def gate_channels(
     channels: list[str],
     all_cols: list[str],
-    errors: Callable[[list[list[str]]], list[np.ndarray]],
+    errors: Callable[[list[Scenario]], list[np.ndarray]],
     *,
     gate: float,
     leads: dict[str, int],
@@ -136,11 +157,13 @@ def gate_channels(
     all_cols : list of str
         Every feature column; a channel's columns start with ``sig_<channel>_``.
     errors : callable
-        ``errors(col_sets)`` trains one model on each list of columns in ``col_sets`` and returns, in the
-        same order, the held-out absolute errors summed per cluster of series (one fixed set of rows and
-        clusters for every call). The fits are independent, so it may run them concurrently.
+        ``errors(scenarios)`` returns, for each :data:`Scenario` ``(columns, scrambled)`` in order, the
+        held-out absolute errors summed per cluster of series (one fixed set of rows and clusters for
+        every call) of a model trained on ``columns`` and scored with the ``scrambled`` columns' rows
+        permuted together. Scenarios with the same columns share one model, so it trains each distinct
+        column set once; the fits are independent and may run concurrently.
     gate : float
-        The smallest FVA that counts as material.
+        The smallest FVA over the base model that counts as material, for the kept channels together.
     leads : dict of str to int
         Lead (days) per channel, for the report.
     total_y : float
@@ -150,38 +173,50 @@ def gate_channels(
     silent : sequence of str, default ()
         Channels whose aligned values carry nothing (missing or one constant on every series): dropped
         without a fit, saying so.
-    """
-    base_cols = [c for c in all_cols if not c.startswith("sig_")]
 
-    def with_channels(names: list[str]) -> list[str]:
-        return base_cols + [c for c in all_cols if c.startswith(tuple(f"sig_{k}_" for k in names))]
+    Returns
+    -------
+    kept : list of str
+    report : pandas.DataFrame
+        One row per channel: ``wape_with`` is the joint model's held-out WAPE, ``wape_without`` the same
+        model's with the channel scrambled, ``fva`` their relative difference with its 95% interval
+        (``fva_low``, ``fva_high``), the one-sided ``p_value`` and its Holm correction ``p_holm``.
+    """
+    base_cols = tuple(c for c in all_cols if not c.startswith("sig_"))
+
+    def columns_of(names: Sequence[str]) -> tuple[str, ...]:
+        return tuple(c for c in all_cols if c.startswith(tuple(f"sig_{k}_" for k in names)))
 
     def wape(e: np.ndarray) -> float:
         return float(e.sum() / max(total_y, 1e-12))
 
     quiet = [c for c in channels if c in set(silent)]
     channels = [c for c in channels if c not in set(silent)]
-    e0, *each = errors([base_cols] + [with_channels([c]) for c in channels])
-    found = {c: paired_evidence(e0, e) for c, e in zip(channels, each, strict=True)}
+    joint_cols = base_cols + columns_of(channels)
+    scenarios: list[Scenario] = [(base_cols, ()), (joint_cols, ())]
+    scenarios += [(joint_cols, columns_of([c])) for c in channels]
+    e0, e_all, *scrambled = errors(scenarios) if channels else errors(scenarios[:1]) * 2
+    without = dict(zip(channels, scrambled, strict=True))
+    found = {c: paired_evidence(without[c], e_all) for c in channels}
     p_holm = holm([found[c].p_value for c in channels]) if channels else np.array([])
     rows, kept = [], []
     for channel, ph in zip(channels, p_holm, strict=True):
         ev = found[channel]
         low, high = ev.interval()
-        keep = bool(ph < alpha and ev.fva >= gate)
+        keep = bool(ph < alpha and ev.fva > 0)
         if keep:
             kept.append(channel)
             reason = "helps out of sample"
-        elif ev.fva < gate:
-            reason = f"FVA {ev.fva:.2%} below gate {gate:.2%}"
+        elif ev.fva <= 0:
+            reason = f"FVA {ev.fva:.2%}: no value"
         else:
             reason = f"not significant: Holm p {ph:.3f} >= {alpha:g}"
         rows.append(
             {
                 "channel": channel,
                 "lead_days": int(leads.get(channel, 0)),
-                "wape_without": wape(e0),
-                "wape_with": wape(e0) * (1.0 - ev.fva),
+                "wape_without": wape(without[channel]),
+                "wape_with": wape(e_all),
                 "fva": ev.fva,
                 "fva_low": low,
                 "fva_high": high,
@@ -202,13 +237,29 @@ def gate_channels(
             }
         )
     report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
-    if len(kept) > 1:
-        joint = paired_evidence(e0, errors([with_channels(kept)])[0])
+    if kept:
+        e_kept = e_all if kept == channels else errors([(base_cols + columns_of(kept), ())])[0]
+        joint = paired_evidence(e0, e_kept)
         if not (joint.p_value < alpha and joint.fva >= gate):
             kept = []
             report["kept"] = False
-            report["reason"] = f"together FVA {joint.fva:.2%}, p {joint.p_value:.3f}: not kept"
+            report["reason"] = (
+                f"kept channels together: FVA {joint.fva:.2%} over no signals, "
+                f"p {joint.p_value:.3f}: not kept"
+            )
     return kept, report
+
+
+def scramble(X: pd.DataFrame, columns: Sequence[str], seed: Any) -> pd.DataFrame:
+    """``X`` with the rows of ``columns`` permuted together by one seeded permutation (a copy; ``X``
+    itself when ``columns`` is empty)."""
+    if not len(columns):
+        return X
+    perm = np.random.default_rng(seed).permutation(len(X))
+    out = X.copy()
+    for c in columns:
+        out[c] = X[c].to_numpy()[perm]
+    return out
 
 
 def empty_report() -> pd.DataFrame:

@@ -36,7 +36,7 @@ from pullcast.errors import ConfigError
 from pullcast.features import Design, History, sample_rows
 from pullcast.forecast.distribution import NBDistribution, fit_distribution
 from pullcast.forecast.fitted import is_baseline
-from pullcast.forecast.gate import empty_report, gate_channels, gate_folds
+from pullcast.forecast.gate import Scenario, empty_report, gate_channels, gate_folds, scramble
 from pullcast.forecast.inputs import canonical
 from pullcast.models.lgbm import GlobalLGBM
 from pullcast.panel import Panel
@@ -160,35 +160,51 @@ def fit_workers() -> int:
 
 
 def gate_errors(
-    model: Any, data: list[tuple[Any, Any, np.ndarray]], n_clusters: int, bar: Any = None
-) -> Callable[[list[list[str]]], list[np.ndarray]]:
+    model: Any,
+    data: list[tuple[Any, Any, np.ndarray]],
+    n_clusters: int,
+    bar: Any = None,
+    seed: int = 0,
+) -> Callable[[list[Scenario]], list[np.ndarray]]:
     """The ``errors`` callable of :func:`~pullcast.forecast.gate.gate_channels` over the folds ``data``.
 
-    Every (column set, fold) fit is independent; they run on :func:`fit_workers` threads, each LightGBM
-    fit on one thread (on two cores, two one-thread fits finish about 1.4 times sooner than the same
-    fits one after the other on two threads). Each fit is deterministic, so the order does not matter.
+    Each distinct column set is trained once per fold; its scenarios are scored on the fold's held-out
+    rows, the scrambled columns permuted together by one permutation per fold (seeded by ``seed`` and
+    the fold). Every (column set, fold) fit is independent; they run on :func:`fit_workers` threads,
+    each LightGBM fit on one thread (on two cores, two one-thread fits finish about 1.4 times sooner
+    than the same fits one after the other on two threads). Each fit is deterministic, so the order
+    does not matter.
     """
     workers = fit_workers()
     if workers > 1:
         params = {**(model.get_params().get("params") or {}), "num_threads": 1}
         model = clone(model).set_params(params=params)
 
-    def one(cols: list[str], fold: int) -> np.ndarray:
+    def one(cols: tuple[str, ...], fold: int, scrambles: list[tuple[str, ...]]) -> list[np.ndarray]:
         fold_tr, fold_va, g = data[fold]
-        mu = _fit_eval(model, cols, fold_tr, fold_va)[1]
-        return np.bincount(g, weights=np.abs(fold_va[1] - mu), minlength=n_clusters)
+        X_va, y_va = fold_va[0][list(cols)], fold_va[1]
+        m = clone(model).fit(fold_tr[0][list(cols)], fold_tr[1], valid=(X_va, y_va))
+        mus = [m.predict(scramble(X_va, s, (seed, fold))) for s in scrambles]
+        return [np.bincount(g, weights=np.abs(y_va - mu), minlength=n_clusters) for mu in mus]
 
-    def errors(col_sets: list[list[str]]) -> list[np.ndarray]:
-        tasks = [(cols, k) for cols in col_sets for k in range(len(data))]
+    def errors(scenarios: list[Scenario]) -> list[np.ndarray]:
+        by_cols: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        for cols, scrambled in scenarios:
+            by_cols.setdefault(tuple(cols), []).append(tuple(scrambled))
+        tasks = [(cols, k, scr) for cols, scr in by_cols.items() for k in range(len(data))]
         if workers > 1 and len(tasks) > 1:
             with ThreadPoolExecutor(min(workers, len(tasks))) as pool:
                 parts = list(pool.map(lambda t: one(*t), tasks))
         else:
             parts = [one(*t) for t in tasks]
         if bar is not None:
-            bar.update(len(col_sets))
-        k = len(data)
-        return [np.sum(parts[i * k : (i + 1) * k], axis=0) for i in range(len(col_sets))]
+            bar.update(len(by_cols))
+        summed: dict[Scenario, np.ndarray] = {}
+        for (cols, _, scr), res in zip(tasks, parts, strict=True):
+            for scrambled, e in zip(scr, res, strict=True):
+                key = (cols, scrambled)
+                summed[key] = summed[key] + e if key in summed else e
+        return [summed[(tuple(cols), tuple(scrambled))] for cols, scrambled in scenarios]
 
     return errors
 
@@ -213,7 +229,7 @@ def train(params: Mapping[str, Any], design: Design, hist: History, rng: np.rand
             f"not enough history: {last + 1} periods for horizon {horizon}; need more than "
             f"{2 * horizon + VALID_ORIGINS} (or a shorter horizon)"
         )
-    steps = 5 + len(hist.signals)  # features, gate fits (no-signal, per channel, joint), held-out, final
+    steps = 5  # features, gate fits (no-signal and joint, kept channels), held-out, final
     bar = tqdm(total=steps, desc="pullcast fit", disable=not f.verbose, leave=False)
     rolling = design.rolling(hist)
     bar.update(1)
@@ -234,11 +250,13 @@ def train(params: Mapping[str, Any], design: Design, hist: History, rng: np.rand
     all_cols = list(tr[0].columns)
     kept = list(hist.signals)
     if hist.signals and f.signal_gate is not None:
+        gate_rng = rng.spawn(1)[0]  # the gate's own stream: its draws leave the final fit's rows unchanged
         clusters = pd.factorize(design.static.frame["sku"].astype(str))[0]
         data = _gate_data(
-            design, hist, rolling, (lo, last, horizon), clusters, min(GATE_ROWS, f.max_rows), rng
+            design, hist, rolling, (lo, last, horizon), clusters, min(GATE_ROWS, f.max_rows), gate_rng
         )
-        errors = gate_errors(clone(model).set_params(**GATE_FIT), data, int(clusters.max()) + 1, bar)
+        seed = int(gate_rng.integers(2**31))
+        errors = gate_errors(clone(model).set_params(**GATE_FIT), data, int(clusters.max()) + 1, bar, seed)
         kept, report = gate_channels(
             list(hist.signals),
             all_cols,
