@@ -235,3 +235,31 @@ def test_a_save_from_before_the_split_still_loads(tmp_path) -> None:
     loaded = Forecaster.load(root)
     assert loaded.fitted_.horizon == HORIZON and loaded.forecast_state_.baseline_mean is not None
     pd.testing.assert_frame_equal(loaded.predict(), f.predict())
+
+
+def test_serving_rows_equal_training_rows_after_the_state_is_trimmed() -> None:
+    """With more history than the state keeps, serving rows (the series' age included) still equal the
+    training rows of the last origin on the full history."""
+    from pullcast.datasets import make_retail
+
+    sales, _, _ = make_retail(n_skus=4, n_stores=2, n_days=520, seed=5, launches=0.5)
+    older, newer = _split(sales)
+    f = Forecaster(horizon=HORIZON, **FAST).fit(older)
+    model, state = f.fitted_, f.forecast_state_
+    assert state.history.lengths.max() < older.groupby(["sku", "store"]).size().max()  # trimmed
+    panel = Panel.from_frame(sales, dtype=np.float64)
+    full = History.from_panel(panel, model.covariates)
+    n = full.n_series
+    origin = full.grid.get_loc(state.origin)
+    p = np.repeat(full.indptr[:-1] + (origin - full.start_pos), HORIZON)
+    h = np.tile(np.arange(1, HORIZON + 1), n)
+    training = f.design_.training_matrix(full, p, h, f.design_.rolling(full))[list(model.feature_names)]
+    serving = pred.feature_rows(model, state, _future(newer))
+    assert serving["age"].nunique() > 1  # launched series are younger than established ones
+    pd.testing.assert_frame_equal(
+        serving.reset_index(drop=True),
+        training.reset_index(drop=True),
+        check_exact=False,
+        rtol=1e-5,
+        atol=1e-5,
+    )

@@ -28,6 +28,7 @@ _SIGNAL_MEAN = 7
 _MOMENTUM = (7, 28)
 _ZSCORE = 28
 _PRICE_WINDOW = 28
+_AGE_CAP = 182  # a series' age counts up to half a year: launch behaviour, not a time index
 _BASELINE = 28  # days of a channel's own trailing mean that its scale-free forms divide by
 
 
@@ -142,7 +143,7 @@ def gathered_features(
             out[f"sig_{channel}_lead"] = value
             if base is not None:
                 out[f"sig_{channel}_lead_lr"] = np.log1p(np.maximum(value, 0.0)) - base
-    out["age"] = (p - first).astype(np.float64)
+    out["age"] = hist.age(p, _AGE_CAP).astype(np.float64)
     return {k: v.astype(np.float32) for k, v in out.items()}
 
 

@@ -51,6 +51,9 @@ class History:
         Known-ahead numeric columns (price, promo, ...), float64.
     signals : dict of str to ndarray
         Aligned signal channels, float64.
+    first_pos : ndarray of int64 or None
+        Grid position of each series' first known period, kept when older periods are trimmed off
+        (:meth:`tails`), so a series' age is the same in training and at prediction; None: ``start_pos``.
     """
 
     y: np.ndarray
@@ -60,6 +63,7 @@ class History:
     grid: pd.DatetimeIndex
     covariates: dict[str, np.ndarray] = field(default_factory=dict)
     signals: dict[str, np.ndarray] = field(default_factory=dict)
+    first_pos: np.ndarray | None = None
 
     @classmethod
     def from_panel(
@@ -80,6 +84,19 @@ class History:
     @property
     def n_series(self) -> int:
         return int(self.indptr.size - 1)
+
+    @property
+    def born(self) -> np.ndarray:
+        """Grid position of each series' first known period (before any trimming)."""
+        return self.start_pos if self.first_pos is None else self.first_pos
+
+    def age(self, p: np.ndarray, cap: int) -> np.ndarray:
+        """How new the series of flat positions ``p`` are: periods since their first known period, at
+        most ``cap``. Series known from the grid's first period are established (``cap``): their start
+        is not observed, and their age would only count days since the data began (a time index)."""
+        s = self.series_of(p)
+        age = (p - self.indptr[s]) + (self.start_pos - self.born)[s]
+        return np.where(self.born[s] > 0, np.minimum(age, cap), cap)
 
     @property
     def lengths(self) -> np.ndarray:
@@ -112,6 +129,7 @@ class History:
             sold=self.sold[idx],
             indptr=indptr,
             start_pos=self.start_pos + (lengths - keep),
+            first_pos=self.born,
             covariates={k: v[idx] for k, v in self.covariates.items()},
             signals={k: v[idx] for k, v in self.signals.items()},
         )

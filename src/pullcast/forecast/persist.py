@@ -126,6 +126,7 @@ def _write(out: Path, fitted: FittedModel, state: ForecastState, params: dict[st
         "sold": hist.sold,
         "indptr": hist.indptr,
         "start_pos": hist.start_pos,
+        "first_pos": hist.born,
         "alpha": fitted.distribution.alpha,
         **{f"cov_{k}": v for k, v in hist.covariates.items()},
         **{f"sig_{k}": v for k, v in hist.signals.items()},
@@ -251,6 +252,7 @@ def load(path: str | Path) -> Saved:
             sold=npz["sold"],
             indptr=npz["indptr"],
             start_pos=npz["start_pos"],
+            first_pos=npz["first_pos"] if "first_pos" in npz.files else None,  # absent in older saves
             grid=grid,
             covariates={c: npz[f"cov_{c}"] for c in meta["covariates"]},
             signals={c: npz[f"sig_{c}"] for c in meta["signal_channels"]},

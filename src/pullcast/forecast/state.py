@@ -274,6 +274,8 @@ def append_sales(
     new_start = np.zeros(n_all, dtype=np.int64)
     new_start[where] = panel.dates.start_pos + shift
     start[where[is_new]] = new_start[where[is_new]]
+    born = start.copy()
+    born[:n_old] = state.born
     last_old = start + a - 1
     gap = np.where(b > 0, new_start - last_old - 1, 0)
     gap[a == 0] = 0
@@ -316,6 +318,7 @@ def append_sales(
         sold=combine(state.sold, np.nan_to_num(units), 0.0),
         indptr=indptr,
         start_pos=start + drop,
+        first_pos=born,
         grid=grid,
         covariates={
             c: combine(state.covariates[c], panel.values(c).astype(np.float64), np.nan) for c in covariates

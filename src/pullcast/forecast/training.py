@@ -229,6 +229,8 @@ def train(params: Mapping[str, Any], design: Design, hist: History, rng: np.rand
             f"not enough history: {last + 1} periods for horizon {horizon}; need more than "
             f"{2 * horizon + VALID_ORIGINS} (or a shorter horizon)"
         )
+    if f.train_window is not None:  # periods before what the first origin's features read are never used
+        hist = hist.tails(last - lo + design.spec.history + 1)
     steps = 5  # features, gate fits (no-signal and joint, kept channels), held-out, final
     bar = tqdm(total=steps, desc="pullcast fit", disable=not f.verbose, leave=False)
     rolling = design.rolling(hist)
