@@ -19,7 +19,7 @@ import pandas as pd
 
 from pullcast.distributed._partition import TARGET, Part
 from pullcast.errors import ConfigError
-from pullcast.forecast.gate import scramble
+from pullcast.forecast.gate import scrambled_errors
 from pullcast.models.lgbm import GlobalLGBM, _import_lightgbm
 
 __all__ = ["best_round", "fit_dask", "held_out_abs_err", "leaf_values", "round_losses"]
@@ -109,12 +109,12 @@ def held_out_abs_y(part: Part | None) -> float:
 
 def held_out_abs_err(part: Part | None, model: GlobalLGBM, scrambled: list[str], seed: int) -> float | None:
     """Summed absolute error of ``model`` on one partition's held-out rows, with the ``scrambled``
-    columns' rows permuted together (:func:`pullcast.forecast.gate.scramble`); None without rows."""
+    columns' rows permuted together (:func:`pullcast.forecast.gate.scrambled_errors`); None without rows."""
     if part is None or len(part.frames["va"]) == 0:
         return None
     frame = part.frames["va"]
-    X = scramble(frame[model.feature_names_], scrambled, seed)
-    return float(np.abs(frame[TARGET].to_numpy(dtype=np.float64) - model.predict(X)).sum())
+    X, y = frame[model.feature_names_], frame[TARGET].to_numpy(dtype=np.float64)
+    return float(scrambled_errors(model.predict, X, y, scrambled, seed).sum())
 
 
 def best_round(losses: np.ndarray, rounds: int) -> int:

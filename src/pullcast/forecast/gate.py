@@ -35,6 +35,7 @@ from scipy import stats
 from pullcast.errors import ConfigError
 
 __all__ = [
+    "SCRAMBLE_DRAWS",
     "Evidence",
     "Scenario",
     "empty_report",
@@ -42,7 +43,7 @@ __all__ = [
     "gate_folds",
     "holm",
     "paired_evidence",
-    "scramble",
+    "scrambled_errors",
 ]
 
 REPORT_COLUMNS = [
@@ -133,6 +134,8 @@ def gate_folds(last: int, horizon: int, lo: int, folds: int, width: int) -> list
         out.append((cut, end))
     return out
 
+
+SCRAMBLE_DRAWS = 1  # permutations averaged per scrambled channel and fold
 
 Scenario = tuple[tuple[str, ...], tuple[str, ...]]
 """A gate fit to score: the columns a model trains on, and the columns scrambled on its held-out rows."""
@@ -250,16 +253,28 @@ def gate_channels(
     return kept, report
 
 
-def scramble(X: pd.DataFrame, columns: Sequence[str], seed: Any) -> pd.DataFrame:
-    """``X`` with the rows of ``columns`` permuted together by one seeded permutation (a copy; ``X``
-    itself when ``columns`` is empty)."""
+def scrambled_errors(
+    predict: Callable[[pd.DataFrame], np.ndarray],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    columns: Sequence[str],
+    seed: Any,
+) -> np.ndarray:
+    """Per-row absolute error of ``predict(X)`` against ``y`` with the rows of ``columns`` permuted
+    together, averaged over :data:`SCRAMBLE_DRAWS` seeded permutations (one plain prediction when
+    ``columns`` is empty)."""
+    y = np.asarray(y, dtype=np.float64)
     if not len(columns):
-        return X
-    perm = np.random.default_rng(seed).permutation(len(X))
-    out = X.copy()
-    for c in columns:
-        out[c] = X[c].to_numpy()[perm]
-    return out
+        return np.abs(y - predict(X))
+    rng = np.random.default_rng(seed)
+    total = np.zeros(len(X))
+    for _ in range(SCRAMBLE_DRAWS):
+        perm = rng.permutation(len(X))
+        shuffled = X.copy()
+        for c in columns:
+            shuffled[c] = X[c].to_numpy()[perm]
+        total += np.abs(y - predict(shuffled))
+    return total / SCRAMBLE_DRAWS
 
 
 def empty_report() -> pd.DataFrame:

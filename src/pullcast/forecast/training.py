@@ -36,7 +36,7 @@ from pullcast.errors import ConfigError
 from pullcast.features import Design, History, sample_rows
 from pullcast.forecast.distribution import NBDistribution, fit_distribution
 from pullcast.forecast.fitted import is_baseline
-from pullcast.forecast.gate import Scenario, empty_report, gate_channels, gate_folds, scramble
+from pullcast.forecast.gate import Scenario, empty_report, gate_channels, gate_folds, scrambled_errors
 from pullcast.forecast.inputs import canonical
 from pullcast.models.lgbm import GlobalLGBM
 from pullcast.panel import Panel
@@ -46,6 +46,7 @@ __all__ = [
     "GATE_FOLDS",
     "GATE_ROWS",
     "GATE_VALID_ROWS",
+    "GATE_WIDTH",
     "LEAD_P_VALUE",
     "VALID_ORIGINS",
     "TrainResult",
@@ -65,7 +66,8 @@ __all__ = [
 VALID_ORIGINS = 7  # held-out origins at the end of the training data
 GATE_FOLDS = 3  # rolling origins on which the signal gate measures each channel
 GATE_ROWS = 60_000  # training rows of one gate fit (per fold)
-GATE_VALID_ROWS = 40_000  # held-out rows of one fold
+GATE_VALID_ROWS = 100_000  # held-out rows of one fold
+GATE_WIDTH = 21  # held-out origins of one gate fold
 GATE_FIT = {"learning_rate": 0.1, "n_estimators": 150}  # gate fits: fewer, larger boosting steps
 LEAD_P_VALUE = 0.01  # a channel's lead counts when its test p-value is below this
 
@@ -184,8 +186,8 @@ def gate_errors(
         fold_tr, fold_va, g = data[fold]
         X_va, y_va = fold_va[0][list(cols)], fold_va[1]
         m = clone(model).fit(fold_tr[0][list(cols)], fold_tr[1], valid=(X_va, y_va))
-        mus = [m.predict(scramble(X_va, s, (seed, fold))) for s in scrambles]
-        return [np.bincount(g, weights=np.abs(y_va - mu), minlength=n_clusters) for mu in mus]
+        errs = [scrambled_errors(m.predict, X_va, y_va, s, (seed, fold)) for s in scrambles]
+        return [np.bincount(g, weights=e, minlength=n_clusters) for e in errs]
 
     def errors(scenarios: list[Scenario]) -> list[np.ndarray]:
         by_cols: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
@@ -380,7 +382,7 @@ def _gate_data(
     """Per gate fold: training rows, held-out rows, and the cluster of every held-out row."""
     lo, last, horizon = span
     out = []
-    for cut, end in gate_folds(last, horizon, lo, GATE_FOLDS, VALID_ORIGINS):
+    for cut, end in gate_folds(last, horizon, lo, GATE_FOLDS, GATE_WIDTH):
         p_t, h_t = sample_rows(
             hist, horizon, origin_range=(lo, cut - 1), max_target=cut, max_rows=max_rows, rng=rng
         )
