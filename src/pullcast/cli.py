@@ -190,7 +190,7 @@ def _hash_key(args: argparse.Namespace) -> int:
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--horizon", type=int, default=28, help="forecast length in days (default: 28)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--max-rows", type=int, default=500_000, help="training rows to sample (default: 500000)")
+    p.add_argument("--max-rows", type=int, default=300_000, help="training rows to sample (default: 300000)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or messages")
 
 

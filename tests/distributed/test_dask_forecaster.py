@@ -117,8 +117,10 @@ def _reference_rows(
     store.append(events)
     aligned = {k: np.array(v) for k, v in store.aligned(panel, stores=stores).items()}
     hist = History.from_panel(panel, f.covariates_, aligned)
-    static = StaticBlock.fit(static_frame(panel, None))
-    return hist, panel, Design(FeatureSpec(), f.covariates_, dict(f.leads_), static)
+    spec = FeatureSpec()
+    skip = () if spec.ids_as_categories else ("sku", "store")
+    static = StaticBlock.fit(static_frame(panel, None), skip=skip)
+    return hist, panel, Design(spec, f.covariates_, dict(f.leads_), static)
 
 
 def test_features_identical_to_single_machine(client: Any, data: Any, fitted: Any) -> None:

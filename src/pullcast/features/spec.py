@@ -56,7 +56,7 @@ class FeatureSpec:
     static : tuple of str or None, default None
         Per-series attribute columns (categoricals). None means every non-numeric sales column that is
         constant within each series.
-    ids_as_categories : bool, default True
+    ids_as_categories : bool, default False
         Use the sku and store ids themselves as categorical features.
     """
 
@@ -73,7 +73,7 @@ class FeatureSpec:
     date_parts: tuple[str, ...] = ("day_of_week", "month", "day_of_year")
     covariates: tuple[str, ...] | None = None
     static: tuple[str, ...] | None = None
-    ids_as_categories: bool = True
+    ids_as_categories: bool = False
 
     def __post_init__(self) -> None:
         for name in ("lags", "windows", "std_windows"):

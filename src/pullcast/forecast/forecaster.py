@@ -70,7 +70,7 @@ class Forecaster(Estimator):
         kept channel must also be significant on its own (what scrambling it costs the model with every
         channel; clustered paired test by SKU, Holm-corrected, 5% level; see
         :mod:`pullcast.forecast.gate`). None keeps every channel.
-    max_rows : int, default 500_000
+    max_rows : int, default 300_000
         Number of (series, origin, horizon) training rows to sample down to when there are more, the
         same share at every horizon (about this many: each row is drawn independently).
     train_window : int or None, default 730
@@ -96,7 +96,7 @@ class Forecaster(Estimator):
         columns: Columns = Columns(),
         freq: str = "D",
         signal_gate: float | None = 0.01,
-        max_rows: int = 500_000,
+        max_rows: int = 300_000,
         train_window: int | None = 730,
         verbose: bool = True,
     ) -> None:

@@ -164,7 +164,7 @@ def gate_channels(
         held-out absolute errors summed per cluster of series (one fixed set of rows and clusters for
         every call) of a model trained on ``columns`` and scored with the ``scrambled`` columns' rows
         permuted together. Scenarios with the same columns share one model, so it trains each distinct
-        column set once; the fits are independent and may run concurrently.
+        column set once (also across calls); the fits are independent and may run concurrently.
     gate : float
         The smallest FVA over the base model that counts as material, for the kept channels together.
     leads : dict of str to int
@@ -241,6 +241,8 @@ def gate_channels(
         )
     report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     if kept:
+        # a refit on the kept channels: scrambling the others in the joint model would also break what
+        # it learnt from them together with the kept ones
         e_kept = e_all if kept == channels else errors([(base_cols + columns_of(kept), ())])[0]
         joint = paired_evidence(e0, e_kept)
         if not (joint.p_value < alpha and joint.fva >= gate):

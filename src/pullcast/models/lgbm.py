@@ -93,7 +93,7 @@ class GlobalLGBM(Estimator):
         y: np.ndarray,
         *,
         valid: tuple[pd.DataFrame, np.ndarray] | None = None,
-        early_stopping_rounds: int = 30,
+        early_stopping_rounds: int = 15,
     ) -> GlobalLGBM:
         """Train on ``X, y``; with ``valid``, stop early on the validation loss."""
         lgb = _import_lightgbm()
