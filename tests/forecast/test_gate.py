@@ -140,19 +140,3 @@ def test_joint_check_drops_channels_that_do_not_beat_no_signal_together() -> Non
     assert not report["kept"].any() and report["reason"].str.contains("together").all()
     kept, _, _ = _gate({"planted": 0.05, "noise": 0.0, "dead": 0.0}, 0, refit_gain=True)
     assert kept == ["planted"]
-
-
-def test_concurrent_gate_fits_match_the_one_at_a_time_twin(monkeypatch) -> None:
-    """The gate's fits on worker threads (one LightGBM thread each) decide exactly as run one by one."""
-    import pullcast as pc
-    from pullcast.forecast import training
-
-    sales, events, stores = pc.make_retail(n_skus=6, n_stores=2, n_days=160, seed=3, signal_strength=2.0)
-    reports = []
-    for workers in (1, 2):
-        monkeypatch.setattr(training, "fit_workers", lambda w=workers: w)
-        f = pc.Forecaster(horizon=7, verbose=False, max_rows=6_000)
-        reports.append(f.fit(sales, signals=events, stores=stores).signal_report_)
-    assert len(reports[0]) > 0
-    np.testing.assert_allclose(reports[0]["fva"], reports[1]["fva"], rtol=1e-9, atol=1e-12)
-    assert reports[0]["kept"].tolist() == reports[1]["kept"].tolist()

@@ -6,8 +6,7 @@
 1. the origin split: training origins, then :data:`VALID_ORIGINS` held-out origins at the end
    (:func:`~pullcast.features.sample_rows` draws the rows of each);
 2. the signal gate (:mod:`pullcast.forecast.gate`) on :data:`GATE_FOLDS` rolling origins, with gate fits
-   of at most :data:`GATE_ROWS` rows and the LightGBM settings :data:`GATE_FIT`, run side by side on
-   :func:`fit_workers` threads (:func:`gate_errors`);
+   of at most :data:`GATE_ROWS` rows and the LightGBM settings :data:`GATE_FIT` (:func:`gate_errors`);
 3. the held-out fit with early stopping, whose predictions calibrate the predictive distribution
    (:func:`~pullcast.forecast.distribution.fit_distribution`) and the nowcast coefficients
    (:func:`fit_surprise`);
@@ -19,9 +18,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
@@ -53,7 +50,6 @@ __all__ = [
     "central_coverage",
     "discover_leads",
     "fit_surprise",
-    "fit_workers",
     "gate_errors",
     "is_baseline",
     "make_model",
@@ -153,14 +149,6 @@ def _fit_eval(
     return m, m.predict(valid[0][cols])
 
 
-def fit_workers() -> int:
-    """How many independent LightGBM fits to run at once: the CPUs this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def gate_errors(
     model: Any,
     data: list[tuple[Any, Any, np.ndarray]],
@@ -172,16 +160,10 @@ def gate_errors(
 
     Each distinct column set is trained once per fold (and kept for later calls); its scenarios are
     scored on the fold's held-out rows, the scrambled columns permuted together (seeded by ``seed``
-    and the fold). Every (column set, fold) fit is independent; they run on :func:`fit_workers` threads,
-    each LightGBM fit on one thread (on two cores, two one-thread fits finish about 1.4 times sooner
-    than the same fits one after the other on two threads). Each fit is deterministic, so the order
-    does not matter.
+    and the fold). The fits run one after the other, each on LightGBM's own threads: LightGBM fits
+    run side by side on Python threads crashed the process now and then (a segmentation fault seen in
+    the benchmark gate), and on two cores they saved only 8% of the README example's fit.
     """
-    workers = fit_workers()
-    if workers > 1:
-        params = {**(model.get_params().get("params") or {}), "num_threads": 1}
-        model = clone(model).set_params(params=params)
-
     models: dict[tuple[tuple[str, ...], int], Any] = {}  # one fit per column set and fold, across calls
 
     def one(cols: tuple[str, ...], fold: int, scrambles: list[tuple[str, ...]]) -> list[np.ndarray]:
@@ -200,11 +182,7 @@ def gate_errors(
         for cols, scrambled in scenarios:
             by_cols.setdefault(tuple(cols), []).append(tuple(scrambled))
         tasks = [(cols, k, scr) for cols, scr in by_cols.items() for k in range(len(data))]
-        if workers > 1 and len(tasks) > 1:
-            with ThreadPoolExecutor(min(workers, len(tasks))) as pool:
-                parts = list(pool.map(lambda t: one(*t), tasks))
-        else:
-            parts = [one(*t) for t in tasks]
+        parts = [one(*t) for t in tasks]
         if bar is not None:
             bar.update(len(by_cols))
         summed: dict[Scenario, np.ndarray] = {}
