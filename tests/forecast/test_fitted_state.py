@@ -183,6 +183,16 @@ def test_predict_sample_paths_and_update_leave_the_fitted_value_alone(retail) ->
     assert f.forecast_state_ is before and len(f.ids_) == len(state.ids)  # cold starts extend a copy
 
 
+def _assert_rows_equal(serving: pd.DataFrame, training: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(
+        serving.reset_index(drop=True),
+        training.reset_index(drop=True),
+        check_exact=False,
+        rtol=1e-6,
+        atol=1e-6,
+    )
+
+
 def test_serving_rows_equal_training_rows_of_the_same_origin(fitted) -> None:
     """Train-vs-serve: what predict feeds the model at the last origin (the trimmed state, the future
     frame's covariates) equals Design.training_matrix at that origin on the full history."""
@@ -201,13 +211,7 @@ def test_serving_rows_equal_training_rows_of_the_same_origin(fitted) -> None:
     training = design.training_matrix(full, p, h, design.rolling(full))[list(model.feature_names)]
     serving = pred.feature_rows(model, f.forecast_state_, _future(newer))
     assert any(c.startswith("sig_") for c in serving.columns) and "promo" in "".join(serving.columns)
-    pd.testing.assert_frame_equal(
-        serving.reset_index(drop=True),
-        training.reset_index(drop=True),
-        check_exact=False,
-        rtol=1e-6,
-        atol=1e-6,
-    )
+    _assert_rows_equal(serving, training)
     np.testing.assert_allclose(
         f.predict(_future(newer))["forecast"], model.model.predict(training), rtol=1e-9
     )
@@ -256,10 +260,4 @@ def test_serving_rows_equal_training_rows_after_the_state_is_trimmed() -> None:
     training = f.design_.training_matrix(full, p, h, f.design_.rolling(full))[list(model.feature_names)]
     serving = pred.feature_rows(model, state, _future(newer))
     assert serving["age"].nunique() > 1  # launched series are younger than established ones
-    pd.testing.assert_frame_equal(
-        serving.reset_index(drop=True),
-        training.reset_index(drop=True),
-        check_exact=False,
-        rtol=1e-5,
-        atol=1e-5,
-    )
+    _assert_rows_equal(serving, training)
