@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -140,3 +141,20 @@ def test_joint_check_drops_channels_that_do_not_beat_no_signal_together() -> Non
     assert not report["kept"].any() and report["reason"].str.contains("together").all()
     kept, _, _ = _gate({"planted": 0.05, "noise": 0.0, "dead": 0.0}, 0, refit_gain=True)
     assert kept == ["planted"]
+
+
+def test_gate_clusters_by_sku_or_by_sku_and_region_when_few_skus() -> None:
+    from pullcast.forecast.training import GATE_MIN_CLUSTERS, gate_clusters
+
+    many = pd.DataFrame(
+        {
+            "sku": np.repeat(np.arange(GATE_MIN_CLUSTERS), 3),
+            "store": np.tile(["a", "b", "c"], GATE_MIN_CLUSTERS),
+        }
+    )
+    np.testing.assert_array_equal(gate_clusters(many, None), np.repeat(np.arange(GATE_MIN_CLUSTERS), 3))
+    one = pd.DataFrame({"sku": ["x"] * 4, "store": ["a", "b", "c", "d"]})
+    stores = pd.DataFrame({"store": ["d", "c", "b", "a"], "region": ["R2", "R1", "R2", "R1"]})
+    codes = gate_clusters(one, stores)
+    assert codes[0] == codes[2] and codes[1] == codes[3] and codes[0] != codes[1]  # a, c in R1; b, d in R2
+    np.testing.assert_array_equal(gate_clusters(one, None), np.arange(4))

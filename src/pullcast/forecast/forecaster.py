@@ -164,7 +164,8 @@ class Forecaster(Estimator):
         leads = training.discover_leads(panel, aligned, self.horizon)
         design = Design(spec, covariates, dict(leads), static)
         rng = np.random.default_rng(self.seed)
-        result = training.train(self.get_params(), design, hist, rng)
+        clusters = training.gate_clusters(panel.ids.reset_index(drop=True), stores_c)
+        result = training.train(self.get_params(), design, hist, rng, clusters)
         baseline = training.is_baseline(result.model)
         fitted = FittedModel(
             design=result.design,

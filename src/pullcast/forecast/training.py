@@ -41,6 +41,7 @@ from pullcast.panel import Panel
 __all__ = [
     "GATE_FIT",
     "GATE_FOLDS",
+    "GATE_MIN_CLUSTERS",
     "GATE_ROWS",
     "GATE_VALID_ROWS",
     "GATE_WIDTH",
@@ -50,6 +51,7 @@ __all__ = [
     "central_coverage",
     "discover_leads",
     "fit_surprise",
+    "gate_clusters",
     "gate_errors",
     "is_baseline",
     "make_model",
@@ -60,6 +62,7 @@ __all__ = [
 ]
 
 VALID_ORIGINS = 7  # held-out origins at the end of the training data
+GATE_MIN_CLUSTERS = 10  # fewer SKUs than this: the gate clusters by SKU and region (gate_clusters)
 GATE_FOLDS = 3  # rolling origins on which the signal gate measures each channel
 GATE_ROWS = 60_000  # training rows of one gate fit (per fold)
 GATE_VALID_ROWS = 100_000  # held-out rows of one fold
@@ -195,11 +198,36 @@ def gate_errors(
     return errors
 
 
-def train(params: Mapping[str, Any], design: Design, hist: History, rng: np.random.Generator) -> TrainResult:
+def gate_clusters(ids: pd.DataFrame, stores: pd.DataFrame | None) -> np.ndarray:
+    """The gate's clusters of series (independent units of evidence), one code per row of ``ids``.
+
+    By SKU when there are at least :data:`GATE_MIN_CLUSTERS` SKUs: a SKU-level channel moves all of a
+    SKU's stores together. With fewer SKUs (one product sold in many stores, say), by SKU and region when
+    ``stores`` maps stores to regions (a region-level channel moves a region's stores together), else
+    by series.
+    """
+    sku = ids["sku"].astype(str).to_numpy()
+    if pd.unique(sku).size >= GATE_MIN_CLUSTERS:
+        return pd.factorize(sku)[0]
+    if stores is not None and "region" in stores.columns:
+        region = ids[["store"]].merge(stores[["store", "region"]].drop_duplicates("store"), how="left")
+        key = pd.Series(sku) + "|" + region["region"].astype(str).to_numpy()
+        return pd.factorize(key)[0]
+    return np.arange(len(ids))
+
+
+def train(
+    params: Mapping[str, Any],
+    design: Design,
+    hist: History,
+    rng: np.random.Generator,
+    clusters: np.ndarray | None = None,
+) -> TrainResult:
     """Split, gate signals, fit the final model and calibrate its distribution.
 
     ``params`` are a Forecaster's constructor parameters (``get_params()``): train reads ``model``,
     ``seed``, ``horizon``, ``quantiles``, ``train_window``, ``max_rows``, ``signal_gate`` and ``verbose``.
+    ``clusters`` (default None: by SKU) are the gate's clusters of series (:func:`gate_clusters`).
     """
     f = SimpleNamespace(**params)
     model = make_model(f.model, f.seed)
@@ -239,7 +267,8 @@ def train(params: Mapping[str, Any], design: Design, hist: History, rng: np.rand
     kept = list(hist.signals)
     if hist.signals and f.signal_gate is not None:
         gate_rng = rng.spawn(1)[0]  # the gate's own stream: its draws leave the final fit's rows unchanged
-        clusters = pd.factorize(design.static.frame["sku"].astype(str))[0]
+        if clusters is None:
+            clusters = pd.factorize(design.static.frame["sku"].astype(str))[0]
         data = _gate_data(
             design, hist, rolling, (lo, last, horizon), clusters, min(GATE_ROWS, f.max_rows), gate_rng
         )
