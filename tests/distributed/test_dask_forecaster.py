@@ -118,8 +118,7 @@ def _reference_rows(
     aligned = {k: np.array(v) for k, v in store.aligned(panel, stores=stores).items()}
     hist = History.from_panel(panel, f.covariates_, aligned)
     spec = FeatureSpec()
-    skip = () if spec.ids_as_categories else ("sku", "store")
-    static = StaticBlock.fit(static_frame(panel, None), skip=skip)
+    static = StaticBlock.fit(static_frame(panel, None), skip=spec.skipped_ids)
     return hist, panel, Design(spec, f.covariates_, dict(f.leads_), static)
 
 

@@ -16,7 +16,7 @@ from pullcast.errors import ConfigError, DataError
 from pullcast.features import Design, FeatureSpec, StaticBlock
 from pullcast.forecast import training
 from pullcast.forecast.forecaster import Forecaster
-from pullcast.forecast.gate import Scenario, empty_report, gate_channels
+from pullcast.forecast.gate import Scenario, empty_report, gate_channels, group_scenarios
 from pullcast.models.lgbm import GlobalLGBM
 
 __all__ = ["DaskForecaster"]
@@ -247,7 +247,7 @@ class DaskForecaster(Estimator):
             for s in stats[1:]:
                 common &= set(s["static_extra"])
             static_cols = tuple(c for c in stats[0]["static_extra"] if c in common)
-        skip = () if spec.ids_as_categories else ("sku", "store")
+        skip = spec.skipped_ids
         cats = {
             c: sorted({v for s in stats for v in s["static"][c]})
             for c in ("sku", "store", *static_cols)
@@ -322,26 +322,24 @@ class DaskForecaster(Estimator):
         client = self._client()
 
         def errors(scenarios: list[Scenario]) -> list[np.ndarray]:
-            by_cols: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-            for cols, scrambled in scenarios:
-                by_cols.setdefault(tuple(cols), []).append(tuple(scrambled))
             found = {}
-            for cols, scrambles in by_cols.items():
+            for cols, scrambles in group_scenarios(scenarios).items():
                 booster, rounds, abs_err = self._fit_eval(parts, counts, template, list(cols), frac)
                 model = _boost.as_model(booster, template, rounds)
                 for scrambled in scrambles:
-                    found[(cols, scrambled)] = abs_err
-                    if scrambled:
-                        res = client.gather(
-                            self._submit_all(
-                                _boost.held_out_abs_err,
-                                parts,
-                                model=model,
-                                scrambled=list(scrambled),
-                                seed=int(self.seed),
-                            )
+                    if not scrambled:
+                        found[(cols, scrambled)] = abs_err
+                        continue
+                    res = client.gather(
+                        self._submit_all(
+                            _boost.held_out_abs_err,
+                            parts,
+                            model=model,
+                            scrambled=list(scrambled),
+                            seed=int(self.seed),
                         )
-                        found[(cols, scrambled)] = np.array([r for r in res if r is not None])
+                    )
+                    found[(cols, scrambled)] = np.array([r for r in res if r is not None])
             return [found[(tuple(c), tuple(s))] for c, s in scenarios]
 
         return errors

@@ -99,6 +99,11 @@ class FeatureSpec:
                 raise ConfigError("FeatureSpec.calendar has duplicated dates")
 
     @property
+    def skipped_ids(self) -> tuple[str, ...]:
+        """The id columns left out of the static categories (none when ``ids_as_categories``)."""
+        return () if self.ids_as_categories else ("sku", "store")
+
+    @property
     def history(self) -> int:
         """Number of trailing periods the origin features read (the state kept for updates)."""
         spans = [

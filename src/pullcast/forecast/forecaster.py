@@ -154,8 +154,7 @@ class Forecaster(Estimator):
         stores_c = None if stores is None else inputs.canonical(stores, cols, "stores")
         panel = inputs.sales_panel(frame, self.freq)
         covariates = inputs.choose_covariates(panel, spec.covariates)
-        skip = () if spec.ids_as_categories else ("sku", "store")
-        static = StaticBlock.fit(inputs.static_frame(panel, spec.static), skip=skip)
+        static = StaticBlock.fit(inputs.static_frame(panel, spec.static), skip=spec.skipped_ids)
         store = training.signal_store(signals, cols, stores_c)
         aligned = store.aligned(panel, stores=stores_c) if store is not None else {}
         if store is not None:

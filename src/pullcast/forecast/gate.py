@@ -35,12 +35,12 @@ from scipy import stats
 from pullcast.errors import ConfigError
 
 __all__ = [
-    "SCRAMBLE_DRAWS",
     "Evidence",
     "Scenario",
     "empty_report",
     "gate_channels",
     "gate_folds",
+    "group_scenarios",
     "holm",
     "paired_evidence",
     "scrambled_errors",
@@ -135,8 +135,6 @@ def gate_folds(last: int, horizon: int, lo: int, folds: int, width: int) -> list
     return out
 
 
-SCRAMBLE_DRAWS = 1  # permutations averaged per scrambled channel and fold
-
 Scenario = tuple[tuple[str, ...], tuple[str, ...]]
 """A gate fit to score: the columns a model trains on, and the columns scrambled on its held-out rows."""
 
@@ -164,7 +162,7 @@ def gate_channels(
         held-out absolute errors summed per cluster of series (one fixed set of rows and clusters for
         every call) of a model trained on ``columns`` and scored with the ``scrambled`` columns' rows
         permuted together. Scenarios with the same columns share one model, so it trains each distinct
-        column set once (also across calls); the fits are independent and may run concurrently.
+        column set of a call once (:func:`group_scenarios`); the fits are independent.
     gate : float
         The smallest FVA over the base model that counts as material, for the kept channels together.
     leads : dict of str to int
@@ -255,6 +253,14 @@ def gate_channels(
     return kept, report
 
 
+def group_scenarios(scenarios: Sequence[Scenario]) -> dict[tuple[str, ...], list[tuple[str, ...]]]:
+    """The scrambles to score per distinct column set of ``scenarios`` (one model each), in order."""
+    by_cols: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for cols, scrambled in scenarios:
+        by_cols.setdefault(tuple(cols), []).append(tuple(scrambled))
+    return by_cols
+
+
 def scrambled_errors(
     predict: Callable[[pd.DataFrame], np.ndarray],
     X: pd.DataFrame,
@@ -263,20 +269,15 @@ def scrambled_errors(
     seed: Any,
 ) -> np.ndarray:
     """Per-row absolute error of ``predict(X)`` against ``y`` with the rows of ``columns`` permuted
-    together, averaged over :data:`SCRAMBLE_DRAWS` seeded permutations (one plain prediction when
-    ``columns`` is empty)."""
+    together by one seeded permutation (a plain prediction when ``columns`` is empty)."""
     y = np.asarray(y, dtype=np.float64)
     if not len(columns):
         return np.abs(y - predict(X))
-    rng = np.random.default_rng(seed)
-    total = np.zeros(len(X))
-    for _ in range(SCRAMBLE_DRAWS):
-        perm = rng.permutation(len(X))
-        shuffled = X.copy()
-        for c in columns:
-            shuffled[c] = X[c].to_numpy()[perm]
-        total += np.abs(y - predict(shuffled))
-    return total / SCRAMBLE_DRAWS
+    perm = np.random.default_rng(seed).permutation(len(X))
+    shuffled = X.copy()
+    for c in columns:
+        shuffled[c] = X[c].to_numpy()[perm]
+    return np.abs(y - predict(shuffled))
 
 
 def empty_report() -> pd.DataFrame:

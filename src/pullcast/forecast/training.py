@@ -33,7 +33,14 @@ from pullcast.errors import ConfigError
 from pullcast.features import Design, History, sample_rows
 from pullcast.forecast.distribution import NBDistribution, fit_distribution
 from pullcast.forecast.fitted import is_baseline
-from pullcast.forecast.gate import Scenario, empty_report, gate_channels, gate_folds, scrambled_errors
+from pullcast.forecast.gate import (
+    Scenario,
+    empty_report,
+    gate_channels,
+    gate_folds,
+    group_scenarios,
+    scrambled_errors,
+)
 from pullcast.forecast.inputs import canonical
 from pullcast.models.lgbm import GlobalLGBM
 from pullcast.panel import Panel
@@ -161,29 +168,22 @@ def gate_errors(
 ) -> Callable[[list[Scenario]], list[np.ndarray]]:
     """The ``errors`` callable of :func:`~pullcast.forecast.gate.gate_channels` over the folds ``data``.
 
-    Each distinct column set is trained once per fold (and kept for later calls); its scenarios are
-    scored on the fold's held-out rows, the scrambled columns permuted together (seeded by ``seed``
-    and the fold). The fits run one after the other, each on LightGBM's own threads: LightGBM fits
-    run side by side on Python threads crashed the process now and then (a segmentation fault seen in
-    the benchmark gate), and on two cores they saved only 8% of the README example's fit.
+    Each distinct column set of a call is trained once per fold; its scenarios are scored on the fold's
+    held-out rows, the scrambled columns permuted together (seeded by ``seed`` and the fold). The fits
+    run one after the other, each on LightGBM's own threads: LightGBM fits run side by side on Python
+    threads crashed the process now and then (a segmentation fault seen in the benchmark gate), and on
+    two cores they saved only 8% of the README example's fit.
     """
-    models: dict[tuple[tuple[str, ...], int], Any] = {}  # one fit per column set and fold, across calls
 
     def one(cols: tuple[str, ...], fold: int, scrambles: list[tuple[str, ...]]) -> list[np.ndarray]:
         fold_tr, fold_va, g = data[fold]
         X_va, y_va = fold_va[0][list(cols)], fold_va[1]
-        m = models.get((cols, fold))
-        if m is None:
-            m = models[(cols, fold)] = clone(model).fit(
-                fold_tr[0][list(cols)], fold_tr[1], valid=(X_va, y_va)
-            )
+        m = clone(model).fit(fold_tr[0][list(cols)], fold_tr[1], valid=(X_va, y_va))
         errs = [scrambled_errors(m.predict, X_va, y_va, s, (seed, fold)) for s in scrambles]
         return [np.bincount(g, weights=e, minlength=n_clusters) for e in errs]
 
     def errors(scenarios: list[Scenario]) -> list[np.ndarray]:
-        by_cols: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-        for cols, scrambled in scenarios:
-            by_cols.setdefault(tuple(cols), []).append(tuple(scrambled))
+        by_cols = group_scenarios(scenarios)
         tasks = [(cols, k, scr) for cols, scr in by_cols.items() for k in range(len(data))]
         parts = [one(*t) for t in tasks]
         if bar is not None:
@@ -227,7 +227,8 @@ def train(
 
     ``params`` are a Forecaster's constructor parameters (``get_params()``): train reads ``model``,
     ``seed``, ``horizon``, ``quantiles``, ``train_window``, ``max_rows``, ``signal_gate`` and ``verbose``.
-    ``clusters`` (default None: by SKU) are the gate's clusters of series (:func:`gate_clusters`).
+    ``clusters`` are the gate's clusters of series (default None: :func:`gate_clusters` of the series
+    without a stores map).
     """
     f = SimpleNamespace(**params)
     model = make_model(f.model, f.seed)
@@ -245,7 +246,8 @@ def train(
         )
     if f.train_window is not None:  # periods before what the first origin's features read are never used
         hist = hist.tails(last - lo + design.spec.history + 1)
-    steps = 5  # features, gate fits (no-signal and joint, kept channels), held-out, final
+    gating = bool(hist.signals) and f.signal_gate is not None
+    steps = 6 if gating else 3  # features, gate fits (no-signal, joint, kept set), held-out, final
     bar = tqdm(total=steps, desc="pullcast fit", disable=not f.verbose, leave=False)
     rolling = design.rolling(hist)
     bar.update(1)
@@ -265,10 +267,10 @@ def train(
     va = (design.training_matrix(hist, p_va, h_va, rolling), hist.y[p_va + h_va])
     all_cols = list(tr[0].columns)
     kept = list(hist.signals)
-    if hist.signals and f.signal_gate is not None:
+    if gating:
         gate_rng = rng.spawn(1)[0]  # the gate's own stream: its draws leave the final fit's rows unchanged
         if clusters is None:
-            clusters = pd.factorize(design.static.frame["sku"].astype(str))[0]
+            clusters = gate_clusters(design.static.frame, None)
         data = _gate_data(
             design, hist, rolling, (lo, last, horizon), clusters, min(GATE_ROWS, f.max_rows), gate_rng
         )
