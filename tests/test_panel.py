@@ -139,7 +139,8 @@ def _ragged_sales(draw: st.DrawFn) -> pd.DataFrame:
     for i in range(n_series):
         start = draw(st.integers(0, 10))
         length = draw(st.integers(1, 15))
-        keep = draw(st.lists(st.booleans(), min_size=length, max_size=length))
+        gaps = draw(st.booleans())  # half the draws are complete series (the dense layout)
+        keep = draw(st.lists(st.booleans(), min_size=length, max_size=length)) if gaps else [True] * length
         keep[0] = keep[-1] = True
         for t in range(length):
             if keep[t]:
@@ -161,3 +162,9 @@ def test_round_trip_property(sales: pd.DataFrame, dtype: type) -> None:
     assert int((~p.filled).sum()) == len(sales)
     # every series is contiguous: the total of units is preserved
     assert float(p.values().sum()) == pytest.approx(float(sales["units"].sum()))
+    # a sorted frame takes the no-sort path (and, without gaps, the no-scatter path): the same panel
+    q = Panel.from_frame(sales.sort_values(["sku", "store", "date"]), dtype=dtype)
+    np.testing.assert_array_equal(q.indptr, p.indptr)
+    np.testing.assert_array_equal(q.filled, p.filled)
+    np.testing.assert_array_equal(q.values(), p.values())
+    pd.testing.assert_frame_equal(q.ids, p.ids)

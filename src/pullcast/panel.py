@@ -175,36 +175,47 @@ class Panel:
         sku, store, date, units = columns.sku, columns.store, columns.date, columns.units
         keys = [sku, store]
 
-        dates = _to_dates(frame, columns)
-        grid, pos = _grid_positions(dates, frame, columns, freq)
-        # one integer key per row, (series in sku, store order, grid position), sorted once
-        sku_codes, sku_uniques = pd.factorize(frame[sku], sort=True)
-        store_codes, store_uniques = pd.factorize(frame[store], sort=True)
-        pair = sku_codes.astype(np.int64) * len(store_uniques) + store_codes
-        key = pair * (len(grid) + 1) + pos
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        same = np.flatnonzero(key[1:] == key[:-1])
-        if same.size:
-            dup = np.zeros(len(frame), dtype=bool)
-            dup[order[same]] = dup[order[same + 1]] = True
-            raise DuplicateRowError(
-                f"each (sku, store, date) must appear once; found {int(dup.sum())} duplicated rows: "
-                + describe_rows(frame.assign(**{date: dates}), dup, [sku, store, date])
-            )
-        pair, pos = pair[order], np.asarray(pos)[order]
+        grid, pos = _grid_positions(_to_dates(frame, columns), frame, columns, freq)
+        # one integer key per row, (series in sku, store order, grid position); frames that come sorted
+        # (the usual case) skip the sort, and a panel without gaps skips the scatter into the grid
+        pair = _pair_codes(frame, sku, store)
+        key = pair.astype(np.int64) * (len(grid) + 1)
+        key += pos
+        order: np.ndarray | None = None
+        if not bool((key[1:] > key[:-1]).all()):
+            order = np.argsort(key, kind="stable")
+            del key
+            pair, pos = pair[order], pos[order]
+            same = np.flatnonzero((pair[1:] == pair[:-1]) & (pos[1:] == pos[:-1]))
+            if same.size:
+                dup = np.zeros(len(frame), dtype=bool)
+                dup[order[same]] = dup[order[same + 1]] = True
+                dates = _to_dates(frame, columns)
+                raise DuplicateRowError(
+                    f"each (sku, store, date) must appear once; found {int(dup.sum())} duplicated rows: "
+                    + describe_rows(frame.assign(**{date: dates}), dup, [sku, store, date])
+                )
+        else:
+            del key
         first_row = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
-        code = np.repeat(np.arange(first_row.size), np.diff(np.r_[first_row, pair.size]))
-        last_row = np.r_[first_row[1:] - 1, code.size - 1]
+        del pair
+        counts = np.diff(np.r_[first_row, pos.size])
         start_pos = pos[first_row].astype(np.int64)
-        lengths = (pos[last_row] - start_pos + 1).astype(np.int64)
+        lengths = (pos[first_row + counts - 1] - start_pos + 1).astype(np.int64)
         indptr = np.zeros(lengths.size + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
-        flat = indptr[code] + pos - start_pos[code]
         total = int(indptr[-1])
+        dense = total == pos.size  # every series complete: the rows already are the flat layout
+        flat = None
+        if not dense:
+            flat = np.repeat(indptr[:-1] - start_pos, counts)
+            flat += pos
+        del pos
 
-        filled = np.ones(total, dtype=bool)
-        filled[flat] = False
+        filled = np.zeros(total, dtype=bool)
+        if flat is not None:
+            filled[:] = True
+            filled[flat] = False
         data: dict[str, np.ndarray] = {}
         dtypes: dict[str, object] = {}
         for col in frame.columns:
@@ -212,16 +223,22 @@ class Panel:
                 continue
             series = frame[col]
             dtypes[col] = series.dtype
-            if _is_numeric(series):
-                arr = np.full(total, np.nan, dtype=np_dtype)
-                if col == units and fill_missing == "zero":
-                    arr[:] = 0.0
-                arr[flat] = series.to_numpy(dtype=np.float64, na_value=np.nan)[order]
-            else:
-                arr = np.full(total, None, dtype=object)
-                arr[flat] = series.to_numpy(dtype=object)[order]
+            numeric = _is_numeric(series)
+            kind = np_dtype if numeric else np.dtype(object)
+            values = (
+                series.to_numpy(dtype=kind, na_value=np.nan) if numeric else series.to_numpy(dtype=object)
+            )
+            values = values[order] if order is not None else values.copy()
+            if flat is None:
+                data[col] = values
+                continue
+            arr = np.full(total, np.nan if numeric else None, dtype=kind)
+            if col == units and fill_missing == "zero":
+                arr[:] = 0.0
+            arr[flat] = values
             data[col] = arr
-        ids = frame[keys].iloc[order[first_row]].reset_index(drop=True)
+        rows = first_row if order is None else order[first_row]
+        ids = frame[keys].iloc[rows].reset_index(drop=True)
         return cls(
             ids,
             indptr,
@@ -302,6 +319,18 @@ class Panel:
 
 
 # ---------------------------------------------------------------------- validation helpers
+def _pair_codes(frame: pd.DataFrame, sku: str, store: str) -> np.ndarray:
+    """Per row, the code of its (sku, store) pair, in sorted sku then store order (int32 when it fits)."""
+    sku_codes, sku_uniques = pd.factorize(frame[sku], sort=True)
+    store_codes, store_uniques = pd.factorize(frame[store], sort=True)
+    wide = len(sku_uniques) * len(store_uniques) >= 2**31
+    pair = sku_codes.astype(np.int64 if wide else np.int32)
+    del sku_codes
+    pair *= len(store_uniques)
+    pair += store_codes.astype(pair.dtype, copy=False)
+    return pair
+
+
 def _is_numeric(series: pd.Series) -> bool:
     return bool(pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
 
@@ -374,7 +403,7 @@ def _to_dates(frame: pd.DataFrame, columns: Columns) -> pd.Series:
             "calendar dates: convert with .dt.tz_localize(None) first"
         )
     if pd.api.types.is_datetime64_any_dtype(col):
-        parsed = col.astype("datetime64[ns]")
+        parsed = col if col.dtype == "datetime64[ns]" else col.astype("datetime64[ns]")
     elif pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
         raise DateError(
             f"column {columns.date!r} must hold dates, found numeric dtype {col.dtype} "
@@ -423,7 +452,14 @@ def _grid_positions(
             f"(e.g. {unique[off][0]}); rows: "
             + describe_rows(frame, mask, [columns.sku, columns.store, columns.date])
         )
-    pos = np.empty(dates.size, dtype=np.int64)
-    lookup = pd.Series(where, index=unique)
-    pos[:] = lookup.reindex(dates.to_numpy()).to_numpy()
+    stamps = dates.to_numpy().view(np.int64)
+    steps = np.diff(grid.asi8)
+    if steps.size and (steps == steps[0]).all():  # evenly spaced grid: arithmetic, no lookup
+        pos = stamps - grid.asi8[0]
+        pos //= steps[0]
+    elif steps.size == 0:
+        pos = np.zeros(stamps.size, dtype=np.int64)
+    else:
+        pos = np.searchsorted(grid.asi8, stamps)
+    pos = pos.astype(np.int32)  # a grid position (a grid of 2**31 periods would not fit in memory)
     return grid, pos

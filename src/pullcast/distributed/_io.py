@@ -77,9 +77,15 @@ def placement(client: Any, n: int) -> list[str]:
     boundaries from each worker's own rows, so the same partitions on other workers give another model.
     """
     workers = sorted(client.scheduler_info()["workers"])
+    if not workers:  # a client's worker list can lag the cluster's start: ask the scheduler directly
+        workers = sorted(client.run_on_scheduler(_worker_addresses))
     if not workers:
         raise ConfigError("the Dask client has no workers")
     return [workers[k % len(workers)] for k in range(n)]
+
+
+def _worker_addresses(dask_scheduler: Any) -> list[str]:
+    return list(dask_scheduler.workers)
 
 
 def pinned(worker: str) -> dict[str, Any]:

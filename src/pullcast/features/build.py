@@ -56,37 +56,43 @@ def rolling_features(hist: History, spec: FeatureSpec, *, last: bool = False) ->
     out: dict[str, np.ndarray] = {}
     mean = _kernel("rolling_mean", last)
     for w in spec.windows:
-        out[f"y_mean_{w}"] = mean(y, ip, w, 1)
+        out[f"y_mean_{w}"] = _f32(mean(y, ip, w, 1))
     std = _kernel("rolling_std", last)
     for w in spec.std_windows:
-        out[f"y_std_{w}"] = std(y, ip, w, 2)
+        out[f"y_std_{w}"] = _f32(std(y, ip, w, 2))
     ewm = _kernel("ewm_mean", last)
     for a in spec.ewm_alphas:
-        out[f"y_ewm_{a:g}"] = ewm(y, ip, float(a))
+        out[f"y_ewm_{a:g}"] = _f32(ewm(y, ip, float(a)))
     if spec.zero_window:
         zero = np.where(np.isnan(y), np.nan, (y == 0).astype(np.float64))
-        out[f"y_zero_share_{spec.zero_window}"] = mean(zero, ip, int(spec.zero_window), 1)
+        out[f"y_zero_share_{spec.zero_window}"] = _f32(mean(zero, ip, int(spec.zero_window), 1))
+        del zero
     for name, values in hist.covariates.items():
         if name == "price":
-            out["price_mean_28"] = mean(values, ip, _PRICE_WINDOW, 1)
+            out["price_mean_28"] = _f32(mean(values, ip, _PRICE_WINDOW, 1))
     tr = set(spec.signal_transforms)
     for channel, s in hist.signals.items():
         pre = f"sig_{channel}"
         if "level" in tr:
-            out[f"{pre}_mean_{_SIGNAL_MEAN}"] = mean(s, ip, _SIGNAL_MEAN, 1)
+            out[f"{pre}_mean_{_SIGNAL_MEAN}"] = _f32(mean(s, ip, _SIGNAL_MEAN, 1))
         if tr & {"level", "lead"}:
-            out[baseline_name(channel)] = mean(s, ip, _BASELINE, 1)
+            out[baseline_name(channel)] = _f32(mean(s, ip, _BASELINE, 1))
         if "decayed" in tr:
             decayed = _kernel("decayed_sum", last)
             for hl in spec.decay_half_lives:
-                out[f"{pre}_decay_{hl:g}"] = decayed(s, ip, float(hl))
+                out[f"{pre}_decay_{hl:g}"] = _f32(decayed(s, ip, float(hl)))
         if "momentum" in tr:
-            out[f"{pre}_momentum"] = _kernel("momentum", last)(s, ip, *_MOMENTUM)
+            out[f"{pre}_momentum"] = _f32(_kernel("momentum", last)(s, ip, *_MOMENTUM))
         if "zscore" in tr:
-            out[f"{pre}_zscore"] = _kernel("rolling_zscore", last)(s, ip, _ZSCORE)
+            out[f"{pre}_zscore"] = _f32(_kernel("rolling_zscore", last)(s, ip, _ZSCORE))
         if "ratio" in tr:
-            out[f"{pre}_per_unit"] = _kernel("ratio_to_baseline", last)(s, hist.sold, ip, _RATIO_WINDOW)
-    return {k: np.asarray(v, dtype=np.float32) for k, v in out.items()}
+            out[f"{pre}_per_unit"] = _f32(_kernel("ratio_to_baseline", last)(s, hist.sold, ip, _RATIO_WINDOW))
+    return out
+
+
+def _f32(values: np.ndarray) -> np.ndarray:
+    """float32 at once, so a panel-sized float64 result never outlives its own feature."""
+    return np.asarray(values, dtype=np.float32)
 
 
 def _back(values: np.ndarray, p: np.ndarray, k: np.ndarray | int, first: np.ndarray) -> np.ndarray:

@@ -15,6 +15,8 @@ from pullcast.features.spec import FeatureSpec
 
 __all__ = ["Design", "StaticBlock", "sample_rows"]
 
+_CHUNK = 1 << 22  # candidate origins counted at a time by sample_rows
+
 
 @dataclass
 class StaticBlock:
@@ -145,25 +147,45 @@ def sample_rows(
     """
     if horizon < 1:
         raise ConfigError(f"horizon must be >= 1, got {horizon}")
-    series = np.repeat(np.arange(hist.n_series), hist.lengths)
-    gp = hist.start_pos[series] + (np.arange(hist.y.size) - hist.indptr[series])
-    lo, hi = origin_range
-    idx = np.flatnonzero((gp >= lo) & (gp <= hi))  # candidate origins, whatever the horizon
-    room = np.minimum(hist.indptr[series[idx] + 1] - 1 - idx, max_target - gp[idx])  # largest valid h
+    idx, room = _candidates(hist, origin_range, max_target)
     observed = ~np.isnan(hist.y)
-
-    masks = []  # per horizon, which candidate origins have an observed target (1 byte per candidate)
-    for h in range(1, horizon + 1):
-        ok = room >= h
-        ok[ok] = observed[idx[ok] + h]
-        masks.append(ok)
-    total = sum(int(np.count_nonzero(ok)) for ok in masks)
+    # rows with an observed target: per candidate, the observed days among the next min(room, horizon)
+    seen = np.zeros(observed.size + 1, dtype=np.int64 if observed.size >= 2**31 else np.int32)
+    np.cumsum(observed, out=seen[1:])
+    total = 0
+    for a in range(0, idx.size, _CHUNK):  # in chunks: no candidate-sized temporaries
+        i, reach = idx[a : a + _CHUNK], np.clip(room[a : a + _CHUNK], 0, horizon)
+        total += int(seen[i + reach + 1].sum(dtype=np.int64) - seen[i + 1].sum(dtype=np.int64))
+    del seen
     frac = 1.0 if max_rows is None or total <= max_rows else max_rows / total
     chosen_p = []
-    for ok in masks:
-        if frac < 1.0:
-            ok &= rng.random(idx.size) < frac
-        chosen_p.append(idx[ok])
+    for h in range(1, horizon + 1):
+        if frac < 1.0:  # each candidate kept with probability frac: a binomial count, drawn uniformly
+            pick = np.sort(rng.choice(idx.size, size=rng.binomial(idx.size, frac), replace=False))
+            cand, ok = idx[pick], room[pick] >= h
+        else:
+            cand, ok = idx, room >= h
+        ok[ok] = observed[cand[ok] + h]
+        chosen_p.append(cand[ok])
     p = np.concatenate(chosen_p) if chosen_p else np.empty(0, dtype=np.int64)
     h_arr = np.repeat(np.arange(1, horizon + 1), [c.size for c in chosen_p])
     return p.astype(np.int64), h_arr.astype(np.int64)
+
+
+def _candidates(
+    hist: History, origin_range: tuple[int, int], max_target: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flat positions whose grid position lies in ``origin_range``, and the largest horizon each allows
+    (inside its series and at most ``max_target``); built series by series, never over all positions."""
+    lo, hi = origin_range
+    start, first = hist.start_pos, hist.indptr[:-1]
+    g0 = np.maximum(lo, start)
+    n = np.maximum(np.minimum(hi, start + hist.lengths - 1) - g0 + 1, 0)
+    begin = first + (g0 - start)  # flat position of each series' first candidate
+    offsets = np.zeros(n.size + 1, dtype=np.int64)
+    np.cumsum(n, out=offsets[1:])
+    idx = np.arange(int(offsets[-1]), dtype=np.int64)
+    idx += np.repeat(begin - offsets[:-1], n)
+    room = np.repeat(np.minimum(hist.indptr[1:] - 1, max_target - start + first), n)
+    room -= idx
+    return idx, room.astype(np.int32)  # at most a series' length

@@ -71,15 +71,34 @@ class History:
         panel: Panel,
         covariates: tuple[str, ...],
         signals: dict[str, np.ndarray] | None = None,
+        keep: int | None = None,
     ) -> History:
-        """Build the feature history of a panel; censored days become NaN demand."""
-        units = panel.values().astype(np.float64)
-        y = units.copy()
-        y[censor_mask(panel)] = np.nan
-        sold = np.nan_to_num(units, nan=0.0)
-        covs = {c: panel.values(c).astype(np.float64) for c in covariates}
-        sigs = {k: np.array(v, dtype=np.float64) for k, v in (signals or {}).items()}  # own copies
-        return cls(y, sold, panel.indptr.copy(), panel.dates.start_pos.copy(), panel.dates.grid, covs, sigs)
+        """Build the feature history of a panel; censored days become NaN demand.
+
+        ``keep`` (default None: all) keeps only the last ``keep`` periods of every series, as
+        :meth:`tails` would, without ever holding the whole panel in float64.
+        """
+        indptr, start_pos = panel.indptr, panel.dates.start_pos
+        idx = None
+        if keep is not None and int(panel.dates.lengths.max(initial=0)) > keep:
+            idx, indptr, shift = _tail_index(indptr, keep)
+            start_pos = start_pos + shift
+
+        def take(values: np.ndarray) -> np.ndarray:  # always an own float64 copy, made once
+            return (
+                np.array(values, dtype=np.float64)
+                if idx is None
+                else values[idx].astype(np.float64, copy=False)
+            )
+
+        y = take(panel.values())
+        sold = np.nan_to_num(y, nan=0.0)
+        censored = censor_mask(panel)
+        y[censored if idx is None else censored[idx]] = np.nan
+        covs = {c: take(panel.values(c)) for c in covariates}
+        sigs = {k: take(v) for k, v in (signals or {}).items()}
+        first = None if idx is None else panel.dates.start_pos.copy()
+        return cls(y, sold, indptr.copy(), start_pos.copy(), panel.dates.grid, covs, sigs, first)
 
     @property
     def n_series(self) -> int:
@@ -118,17 +137,15 @@ class History:
     def tails(self, n: int) -> History:
         """The last ``n`` periods of every series (all of it where shorter): the state kept for updates."""
         lengths = self.lengths
-        keep = np.minimum(lengths, n)
-        starts = self.indptr[1:] - keep
-        indptr = np.zeros_like(self.indptr)
-        np.cumsum(keep, out=indptr[1:])
-        idx = np.arange(int(indptr[-1]), dtype=np.int64) + np.repeat(starts - indptr[:-1], keep)
+        if int(lengths.max(initial=0)) <= n:
+            return replace(self, first_pos=self.born)  # nothing to trim: the arrays are shared, not copied
+        idx, indptr, shift = _tail_index(self.indptr, n)
         return replace(
             self,
             y=self.y[idx],
             sold=self.sold[idx],
             indptr=indptr,
-            start_pos=self.start_pos + (lengths - keep),
+            start_pos=self.start_pos + shift,
             first_pos=self.born,
             covariates={k: v[idx] for k, v in self.covariates.items()},
             signals={k: v[idx] for k, v in self.signals.items()},
@@ -152,3 +169,15 @@ class History:
             covariates={k: v[idx] for k, v in self.covariates.items()},
             signals={k: v[idx] for k, v in self.signals.items()},
         )
+
+
+def _tail_index(indptr: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat positions of the last ``n`` periods of every series, their indptr, and how many leading
+    periods each series loses."""
+    lengths = np.diff(indptr)
+    keep = np.minimum(lengths, n)
+    new = np.zeros_like(indptr)
+    np.cumsum(keep, out=new[1:])
+    idx = np.arange(int(new[-1]), dtype=np.int64)
+    idx += np.repeat(indptr[1:] - keep - new[:-1], keep)
+    return idx, new, lengths - keep

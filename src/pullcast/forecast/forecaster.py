@@ -159,11 +159,16 @@ class Forecaster(Estimator):
         aligned = store.aligned(panel, stores=stores_c) if store is not None else {}
         if store is not None:
             _warn_unmatched(*training.unmatched_events(store, panel))
-        hist = History.from_panel(panel, covariates, aligned)
+        # only the periods training reads, so a large panel never exists in float64 in full
+        span = training.history_span(panel.dates.grid.size, self.train_window, spec)
+        hist = History.from_panel(panel, covariates, aligned, keep=span)
         leads = training.discover_leads(panel, aligned, self.horizon)
         design = Design(spec, covariates, dict(leads), static)
         rng = np.random.default_rng(self.seed)
-        clusters = training.gate_clusters(panel.ids.reset_index(drop=True), stores_c)
+        ids = panel.ids.reset_index(drop=True)
+        clusters = training.gate_clusters(ids, stores_c)
+        window = (panel.dates.grid[0], panel.dates.grid[-1])
+        del panel, aligned  # the history holds what training reads: free the panel's arrays first
         result = training.train(self.get_params(), design, hist, rng, clusters)
         baseline = training.is_baseline(result.model)
         fitted = FittedModel(
@@ -175,7 +180,7 @@ class Forecaster(Estimator):
             quantiles=qs,
             covariates=covariates,
             leads=leads,
-            training_window=(panel.dates.grid[0], panel.dates.grid[-1]),
+            training_window=window,
             horizon=int(self.horizon),
             freq=self.freq,
             columns=cols,
@@ -189,7 +194,7 @@ class Forecaster(Estimator):
         self.fitted_ = fitted
         self.forecast_state_ = ForecastState(
             history=hist.tails(fitted.keep),
-            ids=panel.ids.reset_index(drop=True),
+            ids=ids,
             static=result.design.static,
             signal_store=store,
             stores=stores_c,

@@ -60,11 +60,13 @@ __all__ = [
     "fit_surprise",
     "gate_clusters",
     "gate_errors",
+    "history_span",
     "is_baseline",
     "make_model",
     "signal_store",
     "signal_surprise",
     "train",
+    "trim_history",
     "unmatched_events",
 ]
 
@@ -244,8 +246,7 @@ def train(
             f"not enough history: {last + 1} periods for horizon {horizon}; need more than "
             f"{2 * horizon + VALID_ORIGINS} (or a shorter horizon)"
         )
-    if f.train_window is not None:  # periods before what the first origin's features read are never used
-        hist = hist.tails(last - lo + design.spec.history + 1)
+    hist = trim_history(hist, f.train_window, design.spec)
     gating = bool(hist.signals) and f.signal_gate is not None
     steps = 6 if gating else 3  # features, gate fits (no-signal, joint, kept set), held-out, final
     bar = tqdm(total=steps, desc="pullcast fit", disable=not f.verbose, leave=False)
@@ -310,6 +311,21 @@ def train(
     bar.update(1)
     bar.close()
     return TrainResult(replace(design, drop=dropped), final, dist, report, cols, nowcast)
+
+
+def history_span(n_periods: int, train_window: int | None, spec: Any) -> int | None:
+    """How many trailing periods :func:`train` reads of a history of ``n_periods`` grid periods: the
+    last ``train_window`` origins and the ``spec.history`` periods their features look back on (None:
+    all, when ``train_window`` is None)."""
+    if train_window is None:
+        return None
+    return min(n_periods - 1, int(train_window)) + spec.history + 1
+
+
+def trim_history(hist: History, train_window: int | None, spec: Any) -> History:
+    """``hist`` cut to the periods :func:`train` reads (:func:`history_span`)."""
+    span = history_span(int(hist.grid.size), train_window, spec)
+    return hist if span is None else hist.tails(span)
 
 
 def signal_surprise(
