@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pullcast import Forecaster
+from pullcast import Forecaster, backtest
+from pullcast.errors import ConfigError
 
 FAST = {"verbose": False, "max_rows": 20_000}
 
@@ -96,3 +97,35 @@ def test_events_that_match_no_series_warn(retail) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnmatchedSignalWarning)
         Forecaster(horizon=7, signal_gate=None, **FAST).fit(sales, events, stores)
+
+
+def test_channels_restrict_the_signals(retail) -> None:
+    sales, events, stores = retail
+    f = Forecaster(horizon=7, **FAST).fit(sales, signals=events, stores=stores, channels=["search", "trend"])
+    assert sorted(f.signal_report_["channel"]) == ["search", "trend"]
+    assert set(f.state_.signals) == {"search", "trend"}
+    assert not any(c.startswith(("sig_social_", "sig_wishlist_")) for c in f.feature_names_)
+    with pytest.raises(ConfigError, match="radio"):
+        Forecaster(horizon=7, **FAST).fit(sales, signals=events, stores=stores, channels=["radio"])
+
+
+def test_backtest_holds_the_first_windows_gate(retail, monkeypatch: pytest.MonkeyPatch) -> None:
+    sales, events, stores = retail
+    calls: list[tuple[object, object]] = []
+    fit = Forecaster.fit
+
+    def spy(self: Forecaster, *args: object, **kwargs: object) -> Forecaster:
+        calls.append((self.signal_gate, kwargs.get("channels")))
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(Forecaster, "fit", spy)
+    template = Forecaster(horizon=7, **FAST)
+    backtest(template, sales, signals=events, stores=stores, n_windows=3, step=7)
+    first = Forecaster(horizon=7, **FAST).fit(
+        sales[sales["date"] <= _cut(sales, 7 + 14)], signals=events, stores=stores
+    )
+    kept = sorted(first.signal_report_.loc[first.signal_report_["kept"], "channel"])
+    assert calls[1] == calls[2] == (None, kept) and calls[0] == (template.signal_gate, None)  # [3]: first
+    calls.clear()
+    backtest(template, sales, signals=events, stores=stores, n_windows=2, step=7, regate=True)
+    assert calls == [(template.signal_gate, None)] * 2

@@ -10,6 +10,7 @@ the :class:`~pullcast.forecast.state.ForecastState` that ``update`` and ``refres
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -129,6 +130,7 @@ class Forecaster(Estimator):
         sales: pd.DataFrame,
         signals: Any = None,
         stores: pd.DataFrame | None = None,
+        channels: Sequence[str] | None = None,
     ) -> Forecaster:
         """Learn from a sales frame and, optionally, pull-signal events.
 
@@ -142,11 +144,19 @@ class Forecaster(Estimator):
             Signal events (docs/architecture.md) or a configured store.
         stores : pandas.DataFrame or None, default None
             ``store, region`` map for region-level signals.
+        channels : sequence of str or None, default None
+            Use only these signal channels (None: every channel of ``signals``); the signal gate, when
+            on, then decides among them.
 
         Returns
         -------
         Forecaster
             ``self``, fitted: :attr:`fitted_` and :attr:`forecast_state_` are set.
+
+        Raises
+        ------
+        ConfigError
+            ``channels`` names a channel that ``signals`` does not have.
         """
         spec, qs = self._check_params()
         cols = self.columns
@@ -157,6 +167,11 @@ class Forecaster(Estimator):
         static = StaticBlock.fit(inputs.static_frame(panel, spec.static), skip=spec.skipped_ids)
         store = training.signal_store(signals, cols, stores_c)
         aligned = store.aligned(panel, stores=stores_c) if store is not None else {}
+        if channels is not None:
+            unknown = sorted(set(channels) - set(aligned))
+            if unknown:
+                raise ConfigError(f"channels {unknown} are not in the signals, which have {sorted(aligned)}")
+            aligned = {c: v for c, v in aligned.items() if c in set(channels)}
         if store is not None:
             _warn_unmatched(*training.unmatched_events(store, panel))
         # only the periods training reads, so a large panel never exists in float64 in full

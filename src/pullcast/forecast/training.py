@@ -76,7 +76,7 @@ GATE_FOLDS = 3  # rolling origins on which the signal gate measures each channel
 GATE_ROWS = 60_000  # training rows of one gate fit (per fold)
 GATE_VALID_ROWS = 100_000  # held-out rows of one fold
 GATE_WIDTH = 21  # held-out origins of one gate fold
-GATE_FIT = {"learning_rate": 0.1, "n_estimators": 150}  # gate fits: fewer, larger boosting steps
+GATE_FIT = {"learning_rate": 0.2, "n_estimators": 75}  # gate fits: fewer, larger boosting steps
 LEAD_P_VALUE = 0.01  # a channel's lead counts when its test p-value is below this
 
 
