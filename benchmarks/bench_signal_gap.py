@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import numpy as np
 import pandas as pd
 
 from benchmarks._common import markdown_table, peak_rss_mb, write_results
@@ -39,6 +40,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks signal_gap")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--max-rows", type=int, default=300_000, help="Forecaster max_rows of every run")
+    parser.add_argument(
+        "--seeds", type=int, default=1, help="also score the gap at Forecaster seeds 1..N-1 (row sampling)"
+    )
     args = parser.parse_args(argv)
 
     import pullcast as pc
@@ -106,11 +110,31 @@ def main(argv: list[str]) -> int:
         kept = [str(c) for c in report.loc[report["kept"], "channel"]] if "kept" in report else []
     gap = next(r["gap_closed"] for r in rows if r["model"] == "signals")
     print(f"\ngap closed by signals (gate on): {gap:.3f} (target >= 0.4); channels kept: {kept}")
+    gaps = [gap]
+    for seed in range(1, args.seeds):  # the same backtests with another row sample
+        scored = {}
+        for name, signals in (("no signals", None), ("signals", known)):
+            template = pc.Forecaster(horizon=HORIZON, verbose=False, max_rows=args.max_rows, seed=seed)
+            kw = {} if signals is None else {"signals": signals, "stores": stores}
+            scored[name] = wape(
+                _scored(pc.backtest(template, history, n_windows=2, step=HORIZON, **kw), oracle)
+            )
+        gaps.append((scored["no signals"] - scored["signals"]) / (scored["no signals"] - w_oracle))
+        print(
+            f"seed {seed}: no signals {scored['no signals']:.4f}, signals {scored['signals']:.4f}, "
+            f"gap {gaps[-1]:.3f}"
+        )
+    if len(gaps) > 1:
+        print(
+            f"gap closed over {len(gaps)} seeds: mean {np.mean(gaps):.3f}, "
+            f"min {min(gaps):.3f}, max {max(gaps):.3f}"
+        )
     write_results(
         "signal_gap",
         {
             "rows": rows,
             "gap_closed": gap,
+            "gap_by_seed": gaps,
             "kept": kept,
             "quick": args.quick,
             "max_rows": args.max_rows,
