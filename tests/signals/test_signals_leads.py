@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from pullcast import Panel
 from pullcast.errors import ConfigError, DataError
-from pullcast.signals import ChannelSpec, SignalStore, signal_leads
+from pullcast.signals import (
+    ChannelSpec,
+    LeadStatistics,
+    SignalStore,
+    lead_statistics,
+    leads_from_statistics,
+    signal_leads,
+)
 from pullcast.signals.leads import NO_LEAD
 
 
@@ -131,3 +138,32 @@ def test_bad_arguments() -> None:
         signal_leads(panel, {"s": signal}, diff_lag=0)
     with pytest.raises(DataError, match="'s'"):
         signal_leads(panel, {"s": signal[:-1]})
+
+
+def test_statistics_of_groups_of_series_add_up_to_the_whole() -> None:
+    # two groups of series, the second starting 20 days later: its grid is offset on the global one
+    panel, signal, _ = planted(4, 0.1, n_series=12, seed=5)  # weak: a p-value the day sums decide
+    frame = panel.to_frame()
+    late = frame["store"] >= 6
+    frame = frame[~late | (frame["date"] >= frame["date"].min() + pd.Timedelta(days=20))]
+    whole = Panel.from_frame(frame)
+    kept = [signal[i * 150 + (20 if i >= 6 else 0) : (i + 1) * 150] for i in range(12)]
+    values = {"search": np.concatenate(kept)}
+    expected = signal_leads(whole, values, max_lead=10)
+    parts = []
+    for group in (frame["store"] < 6, frame["store"] >= 6):
+        sub = Panel.from_frame(frame[group])
+        first = bool(group.iloc[0])  # the group of the first six series
+        idx = np.concatenate(
+            [np.arange(whole.indptr[i], whole.indptr[i + 1]) for i in range(12) if (i < 6) == first]
+        )
+        offset = int(whole.dates.grid.get_loc(sub.dates.grid[0]))
+        parts.append((offset, lead_statistics(sub, {"search": values["search"][idx]}, max_lead=10)["search"]))
+    combined = LeadStatistics.combine(parts, len(whole.dates.grid))
+    got = leads_from_statistics({"search": combined})
+    pd.testing.assert_frame_equal(
+        got[["channel", "lead_days", "n_series"]], expected[["channel", "lead_days", "n_series"]]
+    )
+    for col in ("strength", "p_value"):  # relative: a p-value near 1e-9 is not "equal" to one near 1e-10
+        np.testing.assert_allclose(got[col], expected[col], rtol=1e-9, atol=0)
+    assert 1e-12 < float(got["p_value"].iloc[0]) < 1e-3

@@ -62,7 +62,9 @@ __all__ = [
     "gate_errors",
     "history_span",
     "is_baseline",
+    "leads_from_table",
     "make_model",
+    "max_lead",
     "signal_store",
     "signal_surprise",
     "train",
@@ -142,7 +144,17 @@ def discover_leads(panel: Panel, aligned: dict[str, np.ndarray], horizon: int) -
         return {}
     from pullcast.signals import signal_leads
 
-    table = signal_leads(panel, aligned, max_lead=min(28, max(horizon, 1)))
+    return leads_from_table(signal_leads(panel, aligned, max_lead=max_lead(horizon)))
+
+
+def max_lead(horizon: int) -> int:
+    """The largest lead :func:`discover_leads` tries for a horizon (at most 28 days)."""
+    return min(28, max(int(horizon), 1))
+
+
+def leads_from_table(table: pd.DataFrame) -> dict[str, int]:
+    """The leads a Forecaster uses from a :func:`~pullcast.signals.signal_leads` table: a channel's lead
+    when its p-value is below :data:`LEAD_P_VALUE` and it is positive, else 0."""
     leads = {}
     for row in table.itertuples(index=False):
         lead = row.lead_days

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ import pandas as pd
 from pullcast.errors import ConfigError, DataError
 from pullcast.panel import Panel
 
-__all__ = ["NO_LEAD", "signal_leads"]
+__all__ = ["NO_LEAD", "LeadStatistics", "lead_statistics", "leads_from_statistics", "signal_leads"]
 
 #: ``lead_days`` of a channel with no significant lead.
 NO_LEAD = -1
@@ -117,9 +118,6 @@ def signal_leads(
     DataError
         When an aligned array does not match the panel's length.
     """
-    from scipy import stats
-    from statsmodels.stats.multitest import multipletests
-
     if isinstance(max_lead, bool) or not isinstance(max_lead, (int, np.integer)) or max_lead < 0:
         raise ConfigError(f"max_lead must be an int >= 0, got {max_lead!r}")
     if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, np.integer)) or bandwidth < 0:
@@ -128,6 +126,54 @@ def signal_leads(
         raise ConfigError(f"diff_lag must be an int >= 1, got {diff_lag!r}")
     if not 0.0 < float(alpha) < 1.0:
         raise ConfigError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
+    sums = lead_statistics(panel, aligned, max_lead=int(max_lead), diff_lag=int(diff_lag))
+    return leads_from_statistics(sums, alpha=alpha, bandwidth=int(bandwidth))
+
+
+@dataclass(frozen=True)
+class LeadStatistics:
+    """What :func:`signal_leads` needs of one channel, as sums that add up across groups of series.
+
+    Attributes
+    ----------
+    per_day : ndarray, shape (max_lead + 1, n_days)
+        Per lead and grid day, the sum of products of the standardised signal (lagged) and sales.
+    squares : ndarray, shape (max_lead + 1, 3)
+        Per lead, the pooled sums of squares of the signal and of the sales, and the number of pairs.
+    n_series : int
+        Series where both the signal and sales vary.
+    """
+
+    per_day: np.ndarray
+    squares: np.ndarray
+    n_series: int
+
+    @staticmethod
+    def combine(parts: Sequence[tuple[int, LeadStatistics]], n_days: int) -> LeadStatistics:
+        """The sum of ``(grid offset, statistics)`` of disjoint groups of series, on a grid of
+        ``n_days`` days where each group's day 0 is day ``offset``."""
+        per_day = np.zeros((parts[0][1].per_day.shape[0], n_days))
+        squares = np.zeros_like(parts[0][1].squares)
+        for offset, part in parts:
+            per_day[:, offset : offset + part.per_day.shape[1]] += part.per_day
+            squares += part.squares
+        return LeadStatistics(per_day, squares, sum(part.n_series for _, part in parts))
+
+
+def lead_statistics(
+    panel: Panel, aligned: Mapping[str, np.ndarray], *, max_lead: int = 28, diff_lag: int = 1
+) -> dict[str, LeadStatistics]:
+    """Per channel, the sums behind :func:`signal_leads` over ``panel``'s series (see there).
+
+    Series never mix, so groups of series (Dask partitions, say) can each compute theirs and
+    :meth:`LeadStatistics.combine` them; :func:`leads_from_statistics` then gives the same table as
+    :func:`signal_leads` on all the series at once.
+
+    Raises
+    ------
+    DataError
+        When an aligned array does not match the panel's length.
+    """
     total = int(panel.indptr[-1])
     series = panel.series_codes()
     pos = np.arange(total, dtype=np.int64) - panel.indptr[series]
@@ -135,7 +181,7 @@ def signal_leads(
     n_days = len(panel.dates.grid)
     y = np.asarray(panel.values(), dtype=np.float64)
     zy = _standardised_diffs(y, pos, series, panel.n_series, diff_lag)
-    rows = []
+    out = {}
     for name, arr in aligned.items():
         x = np.asarray(arr, dtype=np.float64)
         if x.shape != (total,):
@@ -144,26 +190,43 @@ def signal_leads(
             )
         zx = _standardised_diffs(x, pos, series, panel.n_series, diff_lag)
         both = np.isfinite(zx) & np.isfinite(zy)
-        n_series = int(np.unique(series[both]).size)
-        r = np.zeros(max_lead + 1)
-        z = np.full(max_lead + 1, -np.inf)
+        per_day = np.zeros((max_lead + 1, n_days))
+        squares = np.zeros((max_lead + 1, 3))
         for lag in range(max_lead + 1):
-            per_day, saa, sbb, n = _lag_products(zx, zy, pos, day, n_days, lag)
+            per_day[lag], saa, sbb, n = _lag_products(zx, zy, pos, day, n_days, lag)
+            squares[lag] = (saa, sbb, n)
+        out[name] = LeadStatistics(per_day, squares, int(np.unique(series[both]).size))
+    return out
+
+
+def leads_from_statistics(
+    statistics: Mapping[str, LeadStatistics], *, alpha: float = 0.05, bandwidth: int = 14
+) -> pd.DataFrame:
+    """The table of :func:`signal_leads` from (combined) :func:`lead_statistics`."""
+    from scipy import stats
+    from statsmodels.stats.multitest import multipletests
+
+    rows = []
+    for name, st in statistics.items():
+        n_lags = st.per_day.shape[0]
+        r = np.zeros(n_lags)
+        z = np.full(n_lags, -np.inf)
+        for lag in range(n_lags):
+            saa, sbb, n = st.squares[lag]
             if n < 3 or saa <= 0 or sbb <= 0:
                 continue
-            total_ab = float(per_day.sum())
+            total_ab = float(st.per_day[lag].sum())
             r[lag] = total_ab / np.sqrt(saa * sbb)
-            var = _long_run_variance(per_day, bandwidth)
+            var = _long_run_variance(st.per_day[lag], bandwidth)
             if var > 0:
                 z[lag] = total_ab / np.sqrt(var)
-        if n_series == 0 or not np.isfinite(z).any():
-            rows.append((name, NO_LEAD, float("nan"), 1.0, n_series))
+        if st.n_series == 0 or not np.isfinite(z).any():
+            rows.append((name, NO_LEAD, float("nan"), 1.0, st.n_series))
             continue
-        p_raw = stats.norm.sf(z)
-        p_adj = multipletests(p_raw, method="bonferroni")[1]
+        p_adj = multipletests(stats.norm.sf(z), method="bonferroni")[1]
         best = int(np.argmax(r))
         lead = best if p_adj[best] < alpha else NO_LEAD
-        rows.append((name, lead, float(r[best]), float(p_adj[best]), n_series))
+        rows.append((name, lead, float(r[best]), float(p_adj[best]), st.n_series))
     return pd.DataFrame(rows, columns=["channel", "lead_days", "strength", "p_value", "n_series"]).astype(
         {"lead_days": np.int64, "n_series": np.int64}
     )
