@@ -20,7 +20,7 @@ import pandas as pd
 from pullcast.distributed._partition import TARGET, Part
 from pullcast.errors import ConfigError
 from pullcast.forecast.gate import scrambled_errors
-from pullcast.models.lgbm import GlobalLGBM, _import_lightgbm
+from pullcast.models.lgbm import GlobalLGBM
 
 __all__ = ["best_round", "fit_dask", "held_out_abs_err", "leaf_values", "round_losses"]
 
@@ -30,7 +30,6 @@ _CHUNK = 20_000
 
 def fit_dask(client: Any, X: Any, y: Any, model: GlobalLGBM, n_estimators: int) -> Any:
     """Train ``model``'s LightGBM parameters on Dask collections ``X, y``; returns the booster."""
-    _import_lightgbm()
     from lightgbm.dask import DaskLGBMRegressor
 
     params = model.lgb_params()
