@@ -168,3 +168,21 @@ def test_round_trip_property(sales: pd.DataFrame, dtype: type) -> None:
     np.testing.assert_array_equal(q.filled, p.filled)
     np.testing.assert_array_equal(q.values(), p.values())
     pd.testing.assert_frame_equal(q.ids, p.ids)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_panel_arrays_are_not_views_of_the_input(dtype: type) -> None:
+    # a sorted, complete frame takes the no-copy layout path: its arrays must still be the panel's own
+    frame = pd.DataFrame(
+        {
+            "sku": ["a"] * 3,
+            "store": ["s"] * 3,
+            "date": pd.date_range("2024-01-01", periods=3),
+            "units": np.array([1.0, 2.0, 3.0], dtype=dtype),
+            "tag": ["x", "y", "z"],
+        }
+    )
+    p = Panel.from_frame(frame, dtype=dtype)
+    p.values()[0] = 99.0
+    p._data["tag"][0] = "changed"
+    assert frame["units"].tolist() == [1.0, 2.0, 3.0] and frame["tag"].tolist() == ["x", "y", "z"]

@@ -228,7 +228,10 @@ class Panel:
             values = (
                 series.to_numpy(dtype=kind, na_value=np.nan) if numeric else series.to_numpy(dtype=object)
             )
-            values = values[order] if order is not None else values.copy()
+            if order is not None:
+                values = values[order]
+            elif np.may_share_memory(values, series.to_numpy()):  # never a view of the caller's frame
+                values = values.copy()
             if flat is None:
                 data[col] = values
                 continue
