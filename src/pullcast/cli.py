@@ -80,7 +80,7 @@ def _fit(args: argparse.Namespace) -> int:
     sales = read_table(args.sales, "sales")
     signals = read_table(args.signals, "signals") if args.signals else None
     stores = read_table(args.stores, "stores") if args.stores else None
-    f = Forecaster(horizon=args.horizon, seed=args.seed, max_rows=args.max_rows, verbose=not args.quiet)
+    f = Forecaster(**_forecaster_args(args))
     f.fit(sales, signals=signals, stores=stores)
     out = f.save(args.out)
     _say(args, f"model with {len(f.ids_)} series, horizon {f.horizon}, saved to {out}")
@@ -144,9 +144,7 @@ def _backtest(args: argparse.Namespace) -> int:
     sales = read_table(args.sales, "sales")
     signals = read_table(args.signals, "signals") if args.signals else None
     stores = read_table(args.stores, "stores") if args.stores else None
-    template = Forecaster(
-        horizon=args.horizon, seed=args.seed, max_rows=args.max_rows, verbose=not args.quiet
-    )
+    template = Forecaster(**_forecaster_args(args))
     cv = backtest(template, sales, signals=signals, stores=stores, n_windows=args.n_windows, step=args.step)
     out = write_table(cv, args.out)
     scores = evaluate(cv, metrics=["wape", "bias"], by=())
@@ -187,10 +185,20 @@ def _hash_key(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- parser
+def _forecaster_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Forecaster arguments from the model options; an unset ``--max-rows`` keeps the Forecaster's default."""
+    kw: dict[str, Any] = {"horizon": args.horizon, "seed": args.seed, "verbose": not args.quiet}
+    if args.max_rows is not None:
+        kw["max_rows"] = args.max_rows
+    return kw
+
+
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--horizon", type=int, default=28, help="forecast length in days (default: 28)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--max-rows", type=int, default=300_000, help="training rows to sample (default: 300000)")
+    p.add_argument(
+        "--max-rows", type=int, default=None, help="training rows to sample (default: the Forecaster's)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars or messages")
 
 

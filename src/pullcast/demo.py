@@ -66,7 +66,7 @@ def run_demo(
         f"{sorted(events['channel'].unique())}"
     )
 
-    template = Forecaster(horizon=horizon, verbose=verbose, max_rows=300_000)
+    template = Forecaster(horizon=horizon, verbose=verbose)
     cv_sig = backtest(template, history, signals=known, stores=stores, n_windows=2, step=horizon)
     cv_plain = backtest(template, history, n_windows=2, step=horizon).assign(model="lgbm (no signals)")
     cv_sig = cv_sig.assign(model="lgbm + signals")
@@ -76,9 +76,7 @@ def run_demo(
     _section("backtest (2 windows, stockout days excluded)")
     print(scores.to_string(index=False))
 
-    f = Forecaster(horizon=horizon, verbose=verbose, max_rows=300_000).fit(
-        history, signals=known, stores=stores
-    )
+    f = Forecaster(horizon=horizon, verbose=verbose).fit(history, signals=known, stores=stores)
     _section("signal report (held-out forecast value added per channel)")
     print(f.signal_report_.to_string(index=False))
     print(_signal_verdict(f.signal_report_, cv))

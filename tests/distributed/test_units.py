@@ -159,10 +159,10 @@ def test_search_scale_widens_too_narrow_intervals() -> None:
 
 def test_partitioned_leads_equal_discover_leads() -> None:
     from pullcast.datasets import make_retail
-    from pullcast.distributed._leads import combine_leads, lead_sums
-    from pullcast.forecast.training import discover_leads
+    from pullcast.distributed._leads import combine_leads
+    from pullcast.forecast.training import discover_leads, max_lead
     from pullcast.panel import Panel
-    from pullcast.signals import SignalStore
+    from pullcast.signals import SignalStore, lead_statistics
 
     sales, events, stores = make_retail(n_skus=9, n_stores=2, n_days=150, seed=4, signal_strength=2.0)
 
@@ -180,7 +180,7 @@ def test_partitioned_leads_equal_discover_leads() -> None:
     for k in range(3):
         mine = part_of_sku(sales["sku"], 3) == k
         p, a = aligned_of(sales[mine], events[part_of_sku(events["sku"], 3) == k])
-        parts.append((int(grid.get_loc(p.dates.grid[0])), lead_sums(p, a, 14)))
+        parts.append((int(grid.get_loc(p.dates.grid[0])), lead_statistics(p, a, max_lead=max_lead(14))))
     assert combine_leads(parts, len(grid)) == want
 
 

@@ -8,22 +8,14 @@ applies the same test (:func:`pullcast.signals.leads_from_statistics`) and the F
 
 from __future__ import annotations
 
-import numpy as np
+from pullcast.forecast.training import leads_from_table
+from pullcast.signals import LeadStatistics, leads_from_statistics
 
-from pullcast.forecast.training import leads_from_table, max_lead
-from pullcast.panel import Panel
-from pullcast.signals import LeadStatistics, lead_statistics, leads_from_statistics
-
-__all__ = ["combine_leads", "lead_sums", "max_lead"]
-
-
-def lead_sums(panel: Panel, aligned: dict[str, np.ndarray], horizon: int) -> dict[str, LeadStatistics]:
-    """This partition's lead statistics per channel (on its own date grid)."""
-    return lead_statistics(panel, aligned, max_lead=max_lead(horizon))
+__all__ = ["combine_leads"]
 
 
 def combine_leads(parts: list[tuple[int, dict[str, LeadStatistics]]], n_days: int) -> dict[str, int]:
-    """Leads of every channel from ``(grid offset, lead_sums)`` of each partition."""
+    """Leads of every channel from ``(grid offset, lead_statistics)`` of each partition."""
     channels = sorted({c for _, sums in parts for c in sums})
     combined = {
         c: LeadStatistics.combine([(offset, sums[c]) for offset, sums in parts if c in sums], n_days)

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from pullcast.columns import Columns
-from pullcast.distributed._leads import lead_sums
 from pullcast.features import Design, History, StaticBlock, sample_rows
 from pullcast.forecast import inputs, training
 from pullcast.forecast.distribution import NBDistribution
@@ -24,6 +23,7 @@ from pullcast.forecast.fitted import FittedModel
 from pullcast.forecast.forecaster import Forecaster
 from pullcast.forecast.state import ForecastState
 from pullcast.panel import Panel
+from pullcast.signals import lead_statistics
 
 __all__ = ["Part", "Prepared", "build_part", "local_forecaster", "prepare", "rows_with_keys"]
 
@@ -89,7 +89,8 @@ def prepare(
         found = store.aligned(panel, stores=stores) if store is not None else {}
         size = int(panel.indptr[-1])
         aligned = {c: np.array(found[c]) if c in found else np.zeros(size) for c in channels}
-    leads = lead_sums(panel, aligned, int(params["horizon"])) if aligned else {}
+    horizon = int(params["horizon"])
+    leads = lead_statistics(panel, aligned, max_lead=training.max_lead(horizon)) if aligned else {}
     static = inputs.static_frame(panel, requested[0])
     extra = [c for c in static.columns if c not in ("sku", "store")]
     stats = {

@@ -66,7 +66,7 @@ class DaskForecaster(Estimator):
         columns: Columns = Columns(),
         freq: str = "D",
         signal_gate: float | None = 0.01,
-        max_rows: int = 300_000,
+        max_rows: int = training.MAX_ROWS,
         train_window: int | None = 730,
         verbose: bool = True,
     ) -> None:

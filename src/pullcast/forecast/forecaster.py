@@ -97,7 +97,7 @@ class Forecaster(Estimator):
         columns: Columns = Columns(),
         freq: str = "D",
         signal_gate: float | None = 0.01,
-        max_rows: int = 300_000,
+        max_rows: int = training.MAX_ROWS,
         train_window: int | None = 730,
         verbose: bool = True,
     ) -> None:
@@ -168,10 +168,11 @@ class Forecaster(Estimator):
         store = training.signal_store(signals, cols, stores_c)
         aligned = store.aligned(panel, stores=stores_c) if store is not None else {}
         if channels is not None:
-            unknown = sorted(set(channels) - set(aligned))
+            wanted = set(channels)
+            unknown = sorted(wanted - set(aligned))
             if unknown:
                 raise ConfigError(f"channels {unknown} are not in the signals, which have {sorted(aligned)}")
-            aligned = {c: v for c, v in aligned.items() if c in set(channels)}
+            aligned = {c: v for c, v in aligned.items() if c in wanted}
         if store is not None:
             _warn_unmatched(*training.unmatched_events(store, panel))
         # only the periods training reads, so a large panel never exists in float64 in full

@@ -53,6 +53,7 @@ __all__ = [
     "GATE_VALID_ROWS",
     "GATE_WIDTH",
     "LEAD_P_VALUE",
+    "MAX_ROWS",
     "VALID_ORIGINS",
     "TrainResult",
     "central_coverage",
@@ -72,6 +73,7 @@ __all__ = [
     "unmatched_events",
 ]
 
+MAX_ROWS = 300_000  # default training rows of one fit (Forecaster, DaskForecaster and the CLI)
 VALID_ORIGINS = 7  # held-out origins at the end of the training data
 GATE_MIN_CLUSTERS = 10  # fewer SKUs than this: the gate clusters by SKU and region (gate_clusters)
 GATE_FOLDS = 3  # rolling origins on which the signal gate measures each channel
