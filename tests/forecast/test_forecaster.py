@@ -115,7 +115,7 @@ def test_features_do_not_see_after_the_origin() -> None:
         hist.signals["search"][origin + 1 : end] = rng.random(end - origin - 1) * 1000
     after = design.training_matrix(hist, p, h, design.rolling(hist))
     pd.testing.assert_frame_equal(before, after)
-    assert {"sig_search_lead", "y_season_mean_4", "y_lag_1"} <= set(before.columns)
+    assert {"sig_search_lead", "sig_search_lead_mean_lr", "y_season_mean_4", "y_lag_1"} <= set(before.columns)
 
 
 def test_update_equals_fit_with_frozen_model(retail) -> None:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from pullcast import kernels
 from pullcast.features.history import History
-from pullcast.features.spec import FeatureSpec
+from pullcast.features.spec import LEAD_MEAN, FeatureSpec
 
 __all__ = ["baseline_name", "gathered_features", "rolling_features", "target_features"]
 
@@ -103,6 +103,22 @@ def _back(values: np.ndarray, p: np.ndarray, k: np.ndarray | int, first: np.ndar
     return out
 
 
+def _trailing_mean(
+    values: np.ndarray, q: np.ndarray, n: int, first: np.ndarray, step: int = 1
+) -> np.ndarray:
+    """Mean of the known values among ``values[q - k * step]``, k = 0..n-1, inside each row's series
+    (NaN when none is known)."""
+    total = np.zeros(q.size)
+    count = np.zeros(q.size)
+    for k in range(n):
+        v = _back(values, q, k * step, first)
+        ok = ~np.isnan(v)
+        total[ok] += v[ok]
+        count += ok
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
+
+
 def gathered_features(
     hist: History,
     spec: FeatureSpec,
@@ -125,15 +141,7 @@ def gathered_features(
     season = spec.season
     r = p + h - season * -(-h // season)  # the latest past day on the target's weekday (<= p)
     out["y_season_last"] = _back(y, r, 0, first)
-    total = np.zeros(p.size)
-    count = np.zeros(p.size)
-    for k in range(spec.season_windows):
-        v = _back(y, r, season * k, first)
-        ok = ~np.isnan(v)
-        total[ok] += v[ok]
-        count += ok
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out[f"y_season_mean_{spec.season_windows}"] = np.where(count > 0, total / count, np.nan)
+    out[f"y_season_mean_{spec.season_windows}"] = _trailing_mean(y, r, spec.season_windows, first, season)
     tr = set(spec.signal_transforms)
     for channel, s in hist.signals.items():
         base = None if baselines is None else np.log1p(np.maximum(baselines[channel], 0.0))
@@ -143,12 +151,15 @@ def gathered_features(
             if base is not None:
                 out[f"sig_{channel}_level_lr"] = np.log1p(np.maximum(at_origin, 0.0)) - base
         lead = int(leads.get(channel, 0))
+        back = np.maximum(lead - h, 0)  # to target - lead when the origin already knows it, else the origin
         if "lead" in tr and lead > 0:
-            # the value at target - lead when the origin already knows it (h <= lead), else the latest
-            value = _back(s, p, np.maximum(lead - h, 0), first)
+            value = _back(s, p, back, first)
             out[f"sig_{channel}_lead"] = value
             if base is not None:
                 out[f"sig_{channel}_lead_lr"] = np.log1p(np.maximum(value, 0.0)) - base
+        if "lead" in tr and base is not None:
+            smooth = _trailing_mean(s, p - back, LEAD_MEAN, first)
+            out[f"sig_{channel}_lead_mean_lr"] = np.log1p(np.maximum(smooth, 0.0)) - base
     out["age"] = hist.age(p, _AGE_CAP).astype(np.float64)
     return {k: v.astype(np.float32) for k, v in out.items()}
 

@@ -9,9 +9,11 @@ import pandas as pd
 
 from pullcast.errors import ConfigError
 
-__all__ = ["SIGNAL_TRANSFORMS", "FeatureSpec"]
+__all__ = ["LEAD_MEAN", "MAX_LEAD", "SIGNAL_TRANSFORMS", "FeatureSpec"]
 
 SIGNAL_TRANSFORMS = ("level", "decayed", "momentum", "zscore", "ratio", "lead")
+MAX_LEAD = 28  # the longest lead (days) a channel may be given
+LEAD_MEAN = 5  # days averaged by a channel's smoothed lead feature, ending at target - lead
 
 
 @dataclass
@@ -43,7 +45,9 @@ class FeatureSpec:
         Per signal channel: "level" (aligned value at the origin and its 7-day mean), "decayed"
         (adstock with half-lives ``decay_half_lives``), "momentum" (7/28-day mean ratio), "zscore"
         (28-day z-score), "ratio" (28-day signal per unit sold) and "lead" (the signal at
-        target date minus the channel's discovered lead, when that day is known at the origin).
+        target date minus the channel's discovered lead, when that day is known at the origin, else
+        the latest; with it, the log ratio of the mean of the ``LEAD_MEAN`` days ending there to the
+        channel's own 28-day mean, which averages out the noise of small daily counts).
     decay_half_lives : tuple of float, default (3.0, 14.0)
     calendar : pandas.DataFrame or None, default None
         A frame with a ``date`` column and any event or flag columns, covering the training and
@@ -116,6 +120,8 @@ class FeatureSpec:
             spans.append(self.zero_window)
         if self.ewm_alphas or self.decay_half_lives:
             spans.append(364)
+        if "lead" in self.signal_transforms:
+            spans.append(MAX_LEAD + LEAD_MEAN - 1)
         return int(max(spans)) + 1
 
     def to_dict(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from pullcast.base import clone
 from pullcast.columns import Columns
 from pullcast.errors import ConfigError
 from pullcast.features import Design, History, sample_rows
+from pullcast.features.spec import MAX_LEAD
 from pullcast.forecast.distribution import NBDistribution, fit_distribution
 from pullcast.forecast.fitted import is_baseline
 from pullcast.forecast.gate import (
@@ -150,8 +151,9 @@ def discover_leads(panel: Panel, aligned: dict[str, np.ndarray], horizon: int) -
 
 
 def max_lead(horizon: int) -> int:
-    """The largest lead :func:`discover_leads` tries for a horizon (at most 28 days)."""
-    return min(28, max(int(horizon), 1))
+    """The largest lead :func:`discover_leads` tries for a horizon (at most
+    :data:`~pullcast.features.spec.MAX_LEAD` days)."""
+    return min(MAX_LEAD, max(int(horizon), 1))
 
 
 def leads_from_table(table: pd.DataFrame) -> dict[str, int]:
