@@ -103,9 +103,7 @@ def _back(values: np.ndarray, p: np.ndarray, k: np.ndarray | int, first: np.ndar
     return out
 
 
-def _trailing_mean(
-    values: np.ndarray, q: np.ndarray, n: int, first: np.ndarray, step: int = 1
-) -> np.ndarray:
+def _trailing_mean(values: np.ndarray, q: np.ndarray, n: int, first: np.ndarray, step: int = 1) -> np.ndarray:
     """Mean of the known values among ``values[q - k * step]``, k = 0..n-1, inside each row's series
     (NaN when none is known)."""
     total = np.zeros(q.size)
