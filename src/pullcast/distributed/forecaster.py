@@ -21,8 +21,6 @@ from pullcast.models.lgbm import GlobalLGBM
 
 __all__ = ["DaskForecaster"]
 
-_EARLY_STOPPING = 30  # as GlobalLGBM.fit's default
-
 
 class DaskForecaster(Estimator):
     """:class:`pullcast.Forecaster` on Dask: features per SKU partition, one LightGBM across workers.
@@ -312,7 +310,7 @@ class DaskForecaster(Estimator):
         if not res:
             raise ConfigError("no held-out rows to evaluate the model on")
         loss = np.sum([r["loss"] for r in res], axis=0)
-        rounds = _boost.best_round(loss, _EARLY_STOPPING)
+        rounds = _boost.best_round(loss, int(template.early_stopping_rounds))
         return booster, rounds, np.array([r["abs_err"][rounds - 1] for r in res])
 
     def _gate_errors(

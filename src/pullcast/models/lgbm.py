@@ -39,8 +39,12 @@ class GlobalLGBM(Estimator):
     n_estimators : int, default 300
         Boosting rounds (the upper bound when a validation set is given: early stopping picks fewer).
     learning_rate : float, default 0.05
-    num_leaves : int, default 63
+    num_leaves : int, default 31
     min_data_in_leaf : int, default 50
+    feature_fraction : float, default 0.6
+        Share of the feature columns each tree may split on.
+    early_stopping_rounds : int, default 15
+        With a validation set, stop after this many rounds without improvement of its loss.
     seed : int, default 0
     params : dict or None, default None
         Further LightGBM parameters, passed through unchanged (they win over the ones above).
@@ -51,8 +55,10 @@ class GlobalLGBM(Estimator):
         objective: str = "tweedie",
         n_estimators: int = 300,
         learning_rate: float = 0.05,
-        num_leaves: int = 63,
+        num_leaves: int = 31,
         min_data_in_leaf: int = 50,
+        feature_fraction: float = 0.6,
+        early_stopping_rounds: int = 15,
         seed: int = 0,
         params: dict[str, Any] | None = None,
     ) -> None:
@@ -61,6 +67,8 @@ class GlobalLGBM(Estimator):
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.min_data_in_leaf = min_data_in_leaf
+        self.feature_fraction = feature_fraction
+        self.early_stopping_rounds = early_stopping_rounds
         self.seed = seed
         self.params = params
 
@@ -73,7 +81,7 @@ class GlobalLGBM(Estimator):
             "learning_rate": self.learning_rate,
             "num_leaves": self.num_leaves,
             "min_data_in_leaf": self.min_data_in_leaf,
-            "feature_fraction": 0.8,
+            "feature_fraction": self.feature_fraction,
             "bagging_fraction": 0.8,
             "bagging_freq": 1,
             "lambda_l2": 0.1,
@@ -94,9 +102,12 @@ class GlobalLGBM(Estimator):
         y: np.ndarray,
         *,
         valid: tuple[pd.DataFrame, np.ndarray] | None = None,
-        early_stopping_rounds: int = 15,
+        early_stopping_rounds: int | None = None,
     ) -> GlobalLGBM:
-        """Train on ``X, y``; with ``valid``, stop early on the validation loss."""
+        """Train on ``X, y``; with ``valid``, stop early on the validation loss (after
+        ``early_stopping_rounds`` rounds without improvement; None: the model's own setting)."""
+        if early_stopping_rounds is None:
+            early_stopping_rounds = self.early_stopping_rounds
         lgb = _import_lightgbm()
 
         params = self.lgb_params()
