@@ -39,9 +39,9 @@ class GlobalLGBM(Estimator):
     n_estimators : int, default 300
         Boosting rounds (the upper bound when a validation set is given: early stopping picks fewer).
     learning_rate : float, default 0.05
-    num_leaves : int, default 31
+    num_leaves : int, default 63
     min_data_in_leaf : int, default 50
-    feature_fraction : float, default 0.6
+    feature_fraction : float, default 0.8
         Share of the feature columns each tree may split on.
     early_stopping_rounds : int, default 15
         With a validation set, stop after this many rounds without improvement of its loss.
@@ -55,9 +55,9 @@ class GlobalLGBM(Estimator):
         objective: str = "tweedie",
         n_estimators: int = 300,
         learning_rate: float = 0.05,
-        num_leaves: int = 31,
+        num_leaves: int = 63,
         min_data_in_leaf: int = 50,
-        feature_fraction: float = 0.6,
+        feature_fraction: float = 0.8,
         early_stopping_rounds: int = 15,
         seed: int = 0,
         params: dict[str, Any] | None = None,
