@@ -146,16 +146,15 @@ def gathered_features(
         at_origin = _back(s, p, 0, first)
         if "level" in tr:
             out[f"sig_{channel}_level"] = at_origin
-            if base is not None:
+            if base is not None and "lead" not in tr:  # else the smoothed lead form below covers it
                 out[f"sig_{channel}_level_lr"] = np.log1p(np.maximum(at_origin, 0.0)) - base
         lead = int(leads.get(channel, 0))
         back = np.maximum(lead - h, 0)  # to target - lead when the origin already knows it, else the origin
         if "lead" in tr and lead > 0:
-            value = _back(s, p, back, first)
-            out[f"sig_{channel}_lead"] = value
-            if base is not None:
-                out[f"sig_{channel}_lead_lr"] = np.log1p(np.maximum(value, 0.0)) - base
+            out[f"sig_{channel}_lead"] = _back(s, p, back, first)
         if "lead" in tr and base is not None:
+            # scale-free and smoothed: the mean of the LEAD_MEAN days ending at target - lead (or at the
+            # origin) over the channel's own trailing mean; small daily counts are mostly noise
             smooth = _trailing_mean(s, p - back, LEAD_MEAN, first)
             out[f"sig_{channel}_lead_mean_lr"] = np.log1p(np.maximum(smooth, 0.0)) - base
     out["age"] = hist.age(p, _AGE_CAP).astype(np.float64)

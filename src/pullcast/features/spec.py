@@ -42,12 +42,13 @@ class FeatureSpec:
     season_windows : int, default 4
         Number of past seasons averaged by the target-aligned mean.
     signal_transforms : tuple of str, default all of ``SIGNAL_TRANSFORMS``
-        Per signal channel: "level" (aligned value at the origin and its 7-day mean), "decayed"
-        (adstock with half-lives ``decay_half_lives``), "momentum" (7/28-day mean ratio), "zscore"
-        (28-day z-score), "ratio" (28-day signal per unit sold) and "lead" (the signal at
-        target date minus the channel's discovered lead, when that day is known at the origin, else
-        the latest; with it, the log ratio of the mean of the ``LEAD_MEAN`` days ending there to the
-        channel's own 28-day mean, which averages out the noise of small daily counts).
+        Per signal channel: "level" (aligned value at the origin and its 7-day mean; without "lead",
+        also its log ratio to the channel's own 28-day mean), "decayed" (adstock with half-lives
+        ``decay_half_lives``), "momentum" (7/28-day mean ratio), "zscore" (28-day z-score), "ratio"
+        (28-day signal per unit sold) and "lead" (the signal at target date minus the channel's
+        discovered lead, when that day is known at the origin, and the log ratio of the mean of the
+        ``LEAD_MEAN`` days ending at that day, or at the origin when it is not yet known, to the
+        channel's own 28-day mean: scale-free, and smoothed against the noise of small daily counts).
     decay_half_lives : tuple of float, default (3.0, 14.0)
     calendar : pandas.DataFrame or None, default None
         A frame with a ``date`` column and any event or flag columns, covering the training and
