@@ -66,8 +66,10 @@ def test_round_losses_match_booster_predictions_and_early_stopping(seed: int) ->
     mu_20 = full.predict(X_va, num_iteration=20)
     np.testing.assert_allclose(got["abs_err"][19], np.abs(y_va - mu_20).sum(), rtol=1e-9)
     # the round count picked equals LightGBM's own early stopping on the same validation rows
-    fitted = GlobalLGBM(n_estimators=80, num_leaves=7, min_data_in_leaf=20, seed=seed)
-    fitted.fit(X_tr, y_tr, valid=(X_va, y_va), early_stopping_rounds=10)
+    fitted = GlobalLGBM(
+        n_estimators=80, num_leaves=7, min_data_in_leaf=20, early_stopping_rounds=10, seed=seed
+    )
+    fitted.fit(X_tr, y_tr, valid=(X_va, y_va))
     assert _boost.best_round(got["loss"], 10) == fitted.best_iteration_
 
 

@@ -102,12 +102,9 @@ class GlobalLGBM(Estimator):
         y: np.ndarray,
         *,
         valid: tuple[pd.DataFrame, np.ndarray] | None = None,
-        early_stopping_rounds: int | None = None,
     ) -> GlobalLGBM:
         """Train on ``X, y``; with ``valid``, stop early on the validation loss (after
-        ``early_stopping_rounds`` rounds without improvement; None: the model's own setting)."""
-        if early_stopping_rounds is None:
-            early_stopping_rounds = self.early_stopping_rounds
+        ``early_stopping_rounds`` rounds without improvement)."""
         lgb = _import_lightgbm()
 
         params = self.lgb_params()
@@ -118,7 +115,7 @@ class GlobalLGBM(Estimator):
             valid_sets = [
                 lgb.Dataset(valid[0], label=np.asarray(valid[1], dtype=np.float64), reference=train)
             ]
-            callbacks.append(lgb.early_stopping(early_stopping_rounds, verbose=False))
+            callbacks.append(lgb.early_stopping(int(self.early_stopping_rounds), verbose=False))
         self.booster_ = lgb.train(
             params, train, num_boost_round=int(self.n_estimators), valid_sets=valid_sets, callbacks=callbacks
         )
