@@ -216,7 +216,7 @@ def test_client_never_receives_the_data(data: Any, fitted: Any) -> None:
 
 def test_backtest_and_orders_per_partition(client: Any, data: Any) -> None:
     _, _, _, _, sales = data
-    template = DaskForecaster(client, npartitions=2, **KW)
+    template = DaskForecaster(client, npartitions=2, refit_final=True, **KW)  # the distributed refit path
     bt = backtest(template, dd.from_pandas(sales, npartitions=2), n_windows=1, step=7).compute()
     last = sales["date"].max()
     assert (bt["cutoff"] == last - pd.Timedelta(days=HORIZON)).all()

@@ -88,6 +88,37 @@ def test_errors_and_estimator_contract() -> None:
     assert "horizon=5" in repr(g)
 
 
+def test_final_model_is_the_held_out_fit_unless_refit_final(retail, monkeypatch) -> None:
+    """The default keeps the early-stopped held-out fit as the final model (one LightGBM fit with the
+    gate off); ``refit_final=True`` fits a second model on every origin with its round count.
+    Calibration comes from the held-out fit in both."""
+    from pullcast.models.lgbm import GlobalLGBM
+
+    fits: list[tuple[int, bool]] = []
+    original = GlobalLGBM.fit
+
+    def counted(self, X, y, *, valid=None):  # type: ignore[no-untyped-def]
+        fits.append((len(X), valid is not None))
+        return original(self, X, y, valid=valid)
+
+    monkeypatch.setattr(GlobalLGBM, "fit", counted)
+    sales = retail[0].drop(columns=["price", "promo"])
+    kw = {"horizon": 7, "signal_gate": None, **FAST}
+    held = Forecaster(**kw).fit(sales)
+    assert [v for _, v in fits] == [True]
+    refit = Forecaster(refit_final=True, **kw).fit(sales)
+    assert [v for _, v in fits] == [True, True, False]
+    assert fits[2][0] > fits[1][0]  # the refit's origins include the held-out ones
+    rounds = held.fitted_.model.best_iteration_
+    assert rounds < held.fitted_.model.n_estimators  # stopped early on the held-out rows
+    assert refit.fitted_.model.booster_.current_iteration() == max(rounds, 10)
+    np.testing.assert_array_equal(held.fitted_.distribution.alpha, refit.fitted_.distribution.alpha)
+    assert held.fitted_.distribution.scale == refit.fitted_.distribution.scale
+    assert not np.allclose(held.predict()["forecast"], refit.predict()["forecast"])
+    with pytest.raises(ConfigError, match="refit_final"):
+        Forecaster(refit_final="yes", **kw).fit(sales)
+
+
 def test_renamed_columns_round_trip() -> None:
     sales = constant_sales().rename(columns={"sku": "item", "store": "shop", "units": "qty"})
     cols = Columns(sku="item", store="shop", units="qty")

@@ -47,7 +47,7 @@ class Part:
     hist: History
     ids: pd.DataFrame
     design: Design
-    frames: dict[str, pd.DataFrame]  # "tr", "va", "all": feature rows plus the TARGET column
+    frames: dict[str, pd.DataFrame]  # "tr", "va" (and "all" to refit): feature rows plus the TARGET column
     rows: dict[str, tuple[np.ndarray, np.ndarray]]  # (p, h) of each frame
     store: Any = None
 
@@ -121,8 +121,8 @@ def build_part(
     max_rows: int,
     part_seed: tuple[int, int],
 ) -> Part | None:
-    """History on the global grid, feature rows for training, validation and the final fit
-    (as in ``pullcast.forecast.training``).
+    """History on the global grid, feature rows for training, validation and (with ``refit_final``)
+    the final refit, as in ``pullcast.forecast.training``.
 
     Parameters
     ----------
@@ -135,7 +135,7 @@ def build_part(
     grid : pandas.DatetimeIndex
         The global date grid (global first to last date).
     params : dict
-        ``horizon``, ``train_window``.
+        ``horizon``, ``train_window``, ``refit_final``.
     max_rows : int
         This partition's share of the forecaster's ``max_rows``.
     part_seed : (int, int)
@@ -168,10 +168,11 @@ def build_part(
             max_rows=max(max_rows // 4, 1),
             rng=rng,
         ),
-        "all": sample_rows(
-            hist, horizon, origin_range=(lo, last - 1), max_target=last, max_rows=max_rows, rng=rng
-        ),
     }
+    if params["refit_final"]:
+        rows["all"] = sample_rows(
+            hist, horizon, origin_range=(lo, last - 1), max_target=last, max_rows=max_rows, rng=rng
+        )
     rolling = local.rolling(hist)
     frames = {}
     for name, (p, h) in rows.items():

@@ -38,7 +38,8 @@ class DaskForecaster(Estimator):
         The Dask client of the cluster to run on.
     npartitions : int or None, default None
         Number of SKU partitions (None: the input's partition count).
-    horizon, quantiles, features, model, seed, columns, freq, signal_gate, max_rows, train_window, verbose
+    horizon, quantiles, features, model, seed, columns, freq, signal_gate, max_rows, train_window,
+    refit_final, verbose
         As for :class:`pullcast.Forecaster`; ``model`` must be "lgbm" or a
         :class:`pullcast.models.GlobalLGBM`.
 
@@ -66,6 +67,7 @@ class DaskForecaster(Estimator):
         signal_gate: float | None = 0.01,
         max_rows: int = training.MAX_ROWS,
         train_window: int | None = 730,
+        refit_final: bool = False,
         verbose: bool = True,
     ) -> None:
         self.client = client
@@ -80,6 +82,7 @@ class DaskForecaster(Estimator):
         self.signal_gate = signal_gate
         self.max_rows = max_rows
         self.train_window = train_window
+        self.refit_final = refit_final
         self.verbose = verbose
 
     # ------------------------------------------------------------------ helpers
@@ -164,10 +167,12 @@ class DaskForecaster(Estimator):
         return self
 
     def _parts(
-        self, sales: Any, signals: Any, stores: pd.DataFrame | None, spec: FeatureSpec
+        self, sales: Any, signals: Any, stores: pd.DataFrame | None, spec: FeatureSpec, all_rows: bool = False
     ) -> tuple[list[Any], Design, pd.DatetimeIndex]:
-        """Futures of the partitions with their feature rows, the global design and the global grid."""
+        """Futures of the partitions with their feature rows, the global design and the global grid
+        (with the rows of every origin when refitting or ``all_rows``)."""
         params = self._forecaster_params()
+        params["refit_final"] = bool(params["refit_final"]) or all_rows
         sales_f, events_f, channels, _ = self._inputs(sales, signals)
         prep = self._submit_all(
             _partition.prepare,
@@ -212,7 +217,8 @@ class DaskForecaster(Estimator):
         sales, signals, stores
             As for :meth:`fit`.
         which : {"tr", "va", "all"}, default "all"
-            Rows of the validation model's training set, its held-out set, or the final model's set.
+            Rows of the held-out model's training set (the final model's unless ``refit_final``), its
+            held-out set, or the rows of every origin that ``refit_final=True`` refits on.
 
         Returns
         -------
@@ -224,7 +230,7 @@ class DaskForecaster(Estimator):
         params = self._forecaster_params()
         spec, _ = Forecaster(**params)._check_params()
         stores_c = None if stores is None else stores.rename(columns=self.columns.canonical())
-        parts, _, _ = self._parts(sales, signals, stores_c, spec)
+        parts, _, _ = self._parts(sales, signals, stores_c, spec, all_rows=which == "all")
         return self._from_futures(self._submit_all(_partition.rows_with_keys, parts, name=which))
 
     def _global_design(
@@ -378,9 +384,13 @@ class DaskForecaster(Estimator):
         self._lap("validation_model")
         valid_model = _boost.as_model(booster, template, rounds)
         dist = self._calibrate(parts, valid_model)
-        X, y = self._frames(parts, counts, "all", cols, 1.0)
-        final_rounds = max(rounds, 10)
-        final = _boost.as_model(_boost.fit_dask(client, X, y, template, final_rounds), template, final_rounds)
+        final = valid_model
+        if self.refit_final:
+            X, y = self._frames(parts, counts, "all", cols, 1.0)
+            final_rounds = max(rounds, 10)
+            final = _boost.as_model(
+                _boost.fit_dask(client, X, y, template, final_rounds), template, final_rounds
+            )
         self.model_ = final
         self.signal_report_ = report
         self.feature_names_ = cols

@@ -76,6 +76,11 @@ class Forecaster(Estimator):
         same share at every horizon (about this many: each row is drawn independently).
     train_window : int or None, default 730
         Only origins in the last ``train_window`` periods are used for training (None: all).
+    refit_final : bool, default False
+        False: the model fitted with early stopping on the held-out slice is the final model (its
+        training targets end ``horizon + 6`` periods before the last day; the features it forecasts
+        from use all of the history). True: refit on every origin with the same number of boosting
+        rounds, at the cost of a second fit.
     verbose : bool, default True
         Show a progress bar during fit.
 
@@ -99,6 +104,7 @@ class Forecaster(Estimator):
         signal_gate: float | None = 0.01,
         max_rows: int = training.MAX_ROWS,
         train_window: int | None = 730,
+        refit_final: bool = False,
         verbose: bool = True,
     ) -> None:
         self.horizon = horizon
@@ -111,6 +117,7 @@ class Forecaster(Estimator):
         self.signal_gate = signal_gate
         self.max_rows = max_rows
         self.train_window = train_window
+        self.refit_final = refit_final
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
@@ -120,6 +127,8 @@ class Forecaster(Estimator):
         qs = tuple(sorted(float(q) for q in self.quantiles))
         for q in qs:
             quantile_name(q)  # raises on levels outside (0, 1)
+        if self.refit_final not in (True, False):
+            raise ConfigError(f"refit_final must be True or False, got {self.refit_final!r}")
         spec = self.features if self.features is not None else FeatureSpec()
         if not isinstance(spec, FeatureSpec):
             raise ConfigError(f"features must be a FeatureSpec, got {type(spec).__name__}")

@@ -9,8 +9,10 @@
    of at most :data:`GATE_ROWS` rows and the LightGBM settings :data:`GATE_FIT` (:func:`gate_errors`);
 3. the held-out fit with early stopping, whose predictions calibrate the predictive distribution
    (:func:`~pullcast.forecast.distribution.fit_distribution`) and the nowcast coefficients
-   (:func:`fit_surprise`);
-4. the final fit on every origin, with the held-out fit's number of rounds.
+   (:func:`fit_surprise`). It is the final model;
+4. only with ``refit_final=True``: a refit on every origin, with the held-out fit's number of rounds.
+   It costs a second fit and was no more accurate where measured (docs/benchmarks.md), so it is off
+   by default.
 
 ``DaskForecaster`` and the service call these same names: :func:`make_model`, :func:`signal_store`,
 :func:`discover_leads` (leads significant at :data:`LEAD_P_VALUE`), :func:`central_coverage`.
@@ -244,7 +246,8 @@ def train(
     """Split, gate signals, fit the final model and calibrate its distribution.
 
     ``params`` are a Forecaster's constructor parameters (``get_params()``): train reads ``model``,
-    ``seed``, ``horizon``, ``quantiles``, ``train_window``, ``max_rows``, ``signal_gate`` and ``verbose``.
+    ``seed``, ``horizon``, ``quantiles``, ``train_window``, ``max_rows``, ``signal_gate``,
+    ``refit_final`` and ``verbose``.
     ``clusters`` are the gate's clusters of series (default None: :func:`gate_clusters` of the series
     without a stores map).
     """
@@ -318,12 +321,14 @@ def train(
         coverage=coverage,
         rng=rng,
     )
-    p_all, h_all = sample_rows(
-        hist, horizon, origin_range=(lo, last - 1), max_target=last, max_rows=f.max_rows, rng=rng
-    )
-    X_all = design.training_matrix(hist, p_all, h_all, rolling)[cols]
-    final = clone(model).set_params(n_estimators=max(int(fitted.best_iteration_), 10))
-    final.fit(X_all, hist.y[p_all + h_all])
+    final = fitted
+    if f.refit_final:
+        p_all, h_all = sample_rows(
+            hist, horizon, origin_range=(lo, last - 1), max_target=last, max_rows=f.max_rows, rng=rng
+        )
+        X_all = design.training_matrix(hist, p_all, h_all, rolling)[cols]
+        final = clone(model).set_params(n_estimators=max(int(fitted.best_iteration_), 10))
+        final.fit(X_all, hist.y[p_all + h_all])
     bar.update(1)
     bar.close()
     return TrainResult(replace(design, drop=dropped), final, dist, report, cols, nowcast)
