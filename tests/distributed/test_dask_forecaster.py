@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from pullcast import Forecaster  # noqa: E402
 from pullcast.datasets import make_retail  # noqa: E402
 from pullcast.distributed import DaskForecaster, backtest, propose_orders  # noqa: E402
 from pullcast.distributed._io import part_of_sku  # noqa: E402
+from pullcast.errors import UnmatchedSignalWarning  # noqa: E402
 from pullcast.features import Design, FeatureSpec, History, StaticBlock, sample_rows  # noqa: E402
 from pullcast.forecast.inputs import static_frame  # noqa: E402
 from pullcast.forecast.training import discover_leads  # noqa: E402
@@ -99,9 +101,11 @@ def fitted(client: Any, data: Any) -> tuple[DaskForecaster, pd.DataFrame, _Gathe
     past, ahead, events, stores, _ = data
     spy = _GatherSpy(client)
     try:
-        f = DaskForecaster(client, npartitions=3, **KW).fit(
-            dd.from_pandas(past, npartitions=2), dd.from_pandas(events, npartitions=2), stores
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UnmatchedSignalWarning)  # every event matches a series here
+            f = DaskForecaster(client, npartitions=3, **KW).fit(
+                dd.from_pandas(past, npartitions=2), dd.from_pandas(events, npartitions=2), stores
+            )
         fc = f.predict(ahead.drop(columns=["units", "on_hand"])).compute()
     finally:
         spy.stop()
@@ -203,6 +207,18 @@ def test_forecasts_close_to_single_machine(data: Any, fitted: Any) -> None:
     assert p90_gap.max() <= 2.0 and np.mean(p90_gap > 1.0) <= 0.03
     assert f.leads_ == single.leads_
     assert sorted(f.feature_names_) == sorted(single.feature_names_)
+
+
+def test_events_that_match_no_series_warn(client: Any, data: Any) -> None:
+    """Integer SKUs in the sales, string SKUs in the events: no event reaches a series (they hash to
+    other partitions, or find no series of that label in their own), and the fit says so."""
+    past, _, events, stores, _ = data
+    codes = {s: i for i, s in enumerate(sorted(past["sku"].unique()))}
+    int_sales = past.assign(sku=past["sku"].map(codes))
+    with pytest.warns(UnmatchedSignalWarning, match=r"100%.*1 and '1' differ"):
+        DaskForecaster(client, npartitions=2, **KW).fit(
+            dd.from_pandas(int_sales, npartitions=2), dd.from_pandas(events, npartitions=2), stores
+        )
 
 
 def test_client_never_receives_the_data(data: Any, fitted: Any) -> None:

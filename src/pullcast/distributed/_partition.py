@@ -25,7 +25,7 @@ from pullcast.forecast.state import ForecastState
 from pullcast.panel import Panel
 from pullcast.signals import lead_statistics
 
-__all__ = ["Part", "Prepared", "build_part", "local_forecaster", "prepare", "rows_with_keys"]
+__all__ = ["Part", "Prepared", "build_part", "local_forecaster", "prepare", "rows_with_keys", "unmatched"]
 
 TARGET = "__target"
 
@@ -104,6 +104,20 @@ def prepare(
         "covariates": inputs.choose_covariates(panel, requested[1]),
     }
     return Prepared(panel, aligned, stats, store)
+
+
+def unmatched(prep: Prepared | None, events: pd.DataFrame | None) -> tuple[int, int, list[Any]]:
+    """Events of one partition whose SKU has no sales series in it: (count, total, up to 3 such SKUs).
+
+    Partitions hold whole SKUs of both frames (hashed on the label), so such a SKU has no series in any
+    partition.
+    """
+    if events is None or len(events) == 0:
+        return 0, 0, []
+    n = len(events)
+    if prep is None or prep.store is None:
+        return n, n, pd.unique(events["sku"])[:3].tolist()
+    return training.unmatched_events(prep.store, prep.panel)
 
 
 def stats_of(prep: Prepared | None) -> dict[str, Any] | None:

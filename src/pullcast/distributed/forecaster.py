@@ -184,6 +184,10 @@ class DaskForecaster(Estimator):
             requested=(spec.static, spec.covariates),
         )
         shares = self._client().gather(self._submit_all(_partition.stats_of, prep))
+        if channels:
+            lost = self._client().gather(self._submit_all(_partition.unmatched, prep, events_f))
+            examples = [e for part in lost for e in part[2]][:3]
+            training.warn_unmatched(sum(p[0] for p in lost), sum(p[1] for p in lost), examples, stacklevel=3)
         stats = [s for s in shares if s is not None]
         if not stats:
             raise DataError("the sales frame is empty")

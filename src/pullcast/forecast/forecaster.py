@@ -9,7 +9,6 @@ the :class:`~pullcast.forecast.state.ForecastState` that ``update`` and ``refres
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -18,7 +17,7 @@ import pandas as pd
 
 from pullcast.base import Estimator, check_is_fitted
 from pullcast.columns import Columns, quantile_name
-from pullcast.errors import ConfigError, NotFittedError, UnmatchedSignalWarning
+from pullcast.errors import ConfigError, NotFittedError
 from pullcast.features import Design, FeatureSpec, History, StaticBlock
 from pullcast.forecast import inputs, persist, predict, state, training
 from pullcast.forecast.distribution import NBDistribution
@@ -26,17 +25,6 @@ from pullcast.forecast.fitted import FittedModel
 from pullcast.forecast.state import ForecastState
 
 __all__ = ["Forecaster"]
-
-
-def _warn_unmatched(lost: int, total: int, examples: list[Any]) -> None:
-    if total and lost > total / 2:
-        warnings.warn(
-            f"{lost:,} of {total:,} signal events ({lost / total:.0%}) name SKUs with no sales series "
-            f"(e.g. {examples}); they reach no forecast. Check that the sku labels have the same type "
-            "and spelling in sales and signals (1 and '1' differ).",
-            UnmatchedSignalWarning,
-            stacklevel=3,
-        )
 
 
 class Forecaster(Estimator):
@@ -183,7 +171,7 @@ class Forecaster(Estimator):
                 raise ConfigError(f"channels {unknown} are not in the signals, which have {sorted(aligned)}")
             aligned = {c: v for c, v in aligned.items() if c in wanted}
         if store is not None:
-            _warn_unmatched(*training.unmatched_events(store, panel))
+            training.warn_unmatched(*training.unmatched_events(store, panel))
         # only the periods training reads, so a large panel never exists in float64 in full
         span = training.history_span(panel.dates.grid.size, self.train_window, spec)
         hist = History.from_panel(panel, covariates, aligned, keep=span)

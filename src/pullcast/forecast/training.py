@@ -15,11 +15,13 @@
    by default.
 
 ``DaskForecaster`` and the service call these same names: :func:`make_model`, :func:`signal_store`,
-:func:`discover_leads` (leads significant at :data:`LEAD_P_VALUE`), :func:`central_coverage`.
+:func:`discover_leads` (leads significant at :data:`LEAD_P_VALUE`), :func:`central_coverage`,
+:func:`unmatched_events` and :func:`warn_unmatched`.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
@@ -31,7 +33,7 @@ from tqdm import tqdm
 
 from pullcast.base import clone
 from pullcast.columns import Columns
-from pullcast.errors import ConfigError
+from pullcast.errors import ConfigError, UnmatchedSignalWarning
 from pullcast.features import Design, History, sample_rows
 from pullcast.features.spec import MAX_LEAD
 from pullcast.forecast.distribution import NBDistribution, fit_distribution
@@ -74,6 +76,7 @@ __all__ = [
     "train",
     "trim_history",
     "unmatched_events",
+    "warn_unmatched",
 ]
 
 MAX_ROWS = 300_000  # default training rows of one fit (Forecaster, DaskForecaster and the CLI)
@@ -141,6 +144,19 @@ def unmatched_events(store: Any, panel: Panel) -> tuple[int, int, list[Any]]:
     missing = ~matched[codes]
     examples = store.sku_vocab.decode(np.unique(codes[missing])[:3]).tolist()
     return int(missing.sum()), int(codes.size), examples
+
+
+def warn_unmatched(lost: int, total: int, examples: list[Any], stacklevel: int = 2) -> None:
+    """Warn (:class:`~pullcast.errors.UnmatchedSignalWarning`) when more than half of ``total`` signal
+    events are ``lost``: their SKU names no sales series (``examples``: up to 3 such SKUs)."""
+    if total and lost > total / 2:
+        warnings.warn(
+            f"{lost:,} of {total:,} signal events ({lost / total:.0%}) name SKUs with no sales series "
+            f"(e.g. {examples}); they reach no forecast. Check that the sku labels have the same type "
+            "and spelling in sales and signals (1 and '1' differ).",
+            UnmatchedSignalWarning,
+            stacklevel=stacklevel + 1,
+        )
 
 
 def discover_leads(panel: Panel, aligned: dict[str, np.ndarray], horizon: int) -> dict[str, int]:
