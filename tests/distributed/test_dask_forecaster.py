@@ -16,7 +16,7 @@ pytest.importorskip("sklearn")  # lightgbm.dask needs it
 
 from pullcast import Forecaster  # noqa: E402
 from pullcast.datasets import make_retail  # noqa: E402
-from pullcast.distributed import DaskForecaster, backtest, propose_orders  # noqa: E402
+from pullcast.distributed import DaskFitted, DaskForecaster, backtest, propose_orders  # noqa: E402
 from pullcast.distributed._io import part_of_sku  # noqa: E402
 from pullcast.errors import UnmatchedSignalWarning  # noqa: E402
 from pullcast.features import Design, FeatureSpec, History, StaticBlock, sample_rows  # noqa: E402
@@ -207,6 +207,30 @@ def test_forecasts_close_to_single_machine(data: Any, fitted: Any) -> None:
     assert p90_gap.max() <= 2.0 and np.mean(p90_gap > 1.0) <= 0.03
     assert f.leads_ == single.leads_
     assert sorted(f.feature_names_) == sorted(single.feature_names_)
+
+
+def test_fitted_state_is_one_frozen_value(client: Any, data: Any, fitted: Any) -> None:
+    """fit leaves a frozen DaskFitted plus the partitions' forecasters; the old attribute names read it,
+    and every partition's forecaster carries the stores map given to fit (region-level signals)."""
+    import dataclasses
+
+    _, _, _, stores, _ = data
+    f = fitted[0]
+    assert isinstance(f.fitted_, DaskFitted)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        f.fitted_.model = None  # type: ignore[misc]
+    assert f.model_ is f.fitted_.model and f.feature_names_ == list(f.fitted_.feature_names)
+    assert f.n_partitions_ == len(f.parts_) == 3
+    pd.testing.assert_frame_equal(f.stores_, stores)
+    with pytest.raises(AttributeError):
+        f.leads_ = {}  # a view, not an attribute to set
+    local = client.gather(
+        [client.submit(lambda p: None if p is None else p.forecast_state_.stores, p) for p in f.parts_]
+    )
+    assert any(s is not None for s in local)
+    for s in local:
+        if s is not None:
+            pd.testing.assert_frame_equal(s.reset_index(drop=True), stores.reset_index(drop=True))
 
 
 def test_events_that_match_no_series_warn(client: Any, data: Any) -> None:

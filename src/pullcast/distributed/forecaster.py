@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,28 @@ from pullcast.forecast.forecaster import Forecaster
 from pullcast.forecast.gate import Scenario, empty_report, gate_channels, group_scenarios
 from pullcast.models.lgbm import GlobalLGBM
 
-__all__ = ["DaskForecaster"]
+__all__ = ["DaskFitted", "DaskForecaster"]
+
+
+@dataclass(frozen=True)
+class DaskFitted:
+    """What :meth:`DaskForecaster.fit` learns, as one value (never changed after fit).
+
+    The forecast state lives on the workers: one single-machine :class:`pullcast.Forecaster` per
+    partition (``DaskForecaster.parts_``, futures), each holding this model and its partition's history.
+    """
+
+    model: GlobalLGBM
+    design: Design  # with the dropped channels' columns
+    signal_report: pd.DataFrame
+    feature_names: tuple[str, ...]
+    quantiles: tuple[float, ...]
+    covariates: tuple[str, ...]
+    leads: dict[str, int]
+    training_window: tuple[pd.Timestamp, pd.Timestamp]
+    distribution_summary: dict[str, float]  # the global rho, scale and pooled dispersion
+    stores: pd.DataFrame | None
+    n_partitions: int
 
 
 class DaskForecaster(Estimator):
@@ -42,6 +64,18 @@ class DaskForecaster(Estimator):
     refit_final, verbose
         As for :class:`pullcast.Forecaster`; ``model`` must be "lgbm" or a
         :class:`pullcast.models.GlobalLGBM`.
+
+    Attributes
+    ----------
+    fitted_ : DaskFitted
+        What fit learnt (model, design, gate report, calibration summary, ...); frozen.
+    parts_ : list of distributed.Future
+        The forecast state: one single-machine Forecaster per partition, kept on the workers.
+    timings_ : dict of str to float
+        Wall seconds per fit stage.
+    model_, signal_report_, feature_names_, design_, quantiles_, covariates_, leads_, training_window_,
+    distribution_summary_, stores_, n_partitions_
+        Read-only views of the fields of ``fitted_``.
 
     Notes
     -----
@@ -154,23 +188,66 @@ class DaskForecaster(Estimator):
             raise ConfigError(
                 f"DaskForecaster trains the global LightGBM model only, got model={self.model!r}"
             )
-        self.quantiles_ = qs
         stores_c = None if stores is None else stores.rename(columns=self.columns.canonical())
         self.timings_: dict[str, float] = {}
         self._clock = time.perf_counter()
-        parts, design, grid = self._parts(sales, signals, stores_c, spec)
-        self._train(parts, template, design)
+        parts, design, grid, channels = self._parts(sales, signals, stores_c, spec)
+        fitted, local = self._train(parts, template, design, channels, qs, stores_c, (grid[0], grid[-1]))
         self._lap("calibrate_and_final_model")
-        self.n_partitions_ = len(parts)
-        self.stores_ = stores_c
-        self.training_window_ = (grid[0], grid[-1])
+        self.fitted_ = fitted
+        self.parts_ = local
         return self
+
+    # the fitted value's fields, under the names the estimator contract and earlier versions use
+    @property
+    def model_(self) -> GlobalLGBM:
+        return self.fitted_.model
+
+    @property
+    def signal_report_(self) -> pd.DataFrame:
+        return self.fitted_.signal_report
+
+    @property
+    def feature_names_(self) -> list[str]:
+        return list(self.fitted_.feature_names)
+
+    @property
+    def design_(self) -> Design:
+        return self.fitted_.design
+
+    @property
+    def quantiles_(self) -> tuple[float, ...]:
+        return self.fitted_.quantiles
+
+    @property
+    def covariates_(self) -> tuple[str, ...]:
+        return self.fitted_.covariates
+
+    @property
+    def leads_(self) -> dict[str, int]:
+        return dict(self.fitted_.leads)
+
+    @property
+    def training_window_(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        return self.fitted_.training_window
+
+    @property
+    def distribution_summary_(self) -> dict[str, float]:
+        return dict(self.fitted_.distribution_summary)
+
+    @property
+    def stores_(self) -> pd.DataFrame | None:
+        return self.fitted_.stores
+
+    @property
+    def n_partitions_(self) -> int:
+        return self.fitted_.n_partitions
 
     def _parts(
         self, sales: Any, signals: Any, stores: pd.DataFrame | None, spec: FeatureSpec, all_rows: bool = False
-    ) -> tuple[list[Any], Design, pd.DatetimeIndex]:
-        """Futures of the partitions with their feature rows, the global design and the global grid
-        (with the rows of every origin when refitting or ``all_rows``)."""
+    ) -> tuple[list[Any], Design, pd.DatetimeIndex, tuple[str, ...]]:
+        """Futures of the partitions with their feature rows, the global design, the global grid and the
+        signal channels (with the rows of every origin when refitting or ``all_rows``)."""
         params = self._forecaster_params()
         params["refit_final"] = bool(params["refit_final"]) or all_rows
         sales_f, events_f, channels, _ = self._inputs(sales, signals)
@@ -191,7 +268,6 @@ class DaskForecaster(Estimator):
         stats = [s for s in shares if s is not None]
         if not stats:
             raise DataError("the sales frame is empty")
-        self._channels = channels
         design, static_cols, grid = self._global_design(spec, stats)
         total = sum(s["n_values"] for s in stats)
         caps = [0 if s is None else max(1, int(round(self.max_rows * s["n_values"] / total))) for s in shares]
@@ -209,7 +285,7 @@ class DaskForecaster(Estimator):
             )
             for k, (p, cap) in enumerate(zip(prep, caps, strict=True))
         ]
-        return parts, design, grid
+        return parts, design, grid, channels
 
     def training_rows(
         self, sales: Any, signals: Any = None, stores: pd.DataFrame | None = None, which: str = "all"
@@ -234,7 +310,7 @@ class DaskForecaster(Estimator):
         params = self._forecaster_params()
         spec, _ = Forecaster(**params)._check_params()
         stores_c = None if stores is None else stores.rename(columns=self.columns.canonical())
-        parts, _, _ = self._parts(sales, signals, stores_c, spec, all_rows=which == "all")
+        parts = self._parts(sales, signals, stores_c, spec, all_rows=which == "all")[0]
         return self._from_futures(self._submit_all(_partition.rows_with_keys, parts, name=which))
 
     def _global_design(
@@ -244,10 +320,9 @@ class DaskForecaster(Estimator):
         first = min(s["first"] for s in stats)
         last = max(s["last"] for s in stats)
         grid = pd.date_range(first, last, freq=pd.tseries.frequencies.to_offset(self.freq))
-        self.covariates_ = tuple(stats[0]["covariates"])
+        covariates = tuple(stats[0]["covariates"])
         sums = [(int(grid.get_loc(s["first"])), s["lead_sums"]) for s in stats]
         leads = combine_leads(sums, len(grid))
-        self.leads_ = leads
         if spec.static is not None:
             static_cols = tuple(spec.static)
         else:
@@ -261,7 +336,7 @@ class DaskForecaster(Estimator):
             for c in ("sku", "store", *static_cols)
             if c not in skip
         }
-        design = Design(spec, self.covariates_, dict(leads), StaticBlock(pd.DataFrame(), cats))
+        design = Design(spec, covariates, dict(leads), StaticBlock(pd.DataFrame(), cats))
         return design, static_cols, grid
 
     def _frames(
@@ -352,8 +427,18 @@ class DaskForecaster(Estimator):
 
         return errors
 
-    def _train(self, parts: list[Any], template: GlobalLGBM, design: Design) -> None:
-        """The signal gate, the final model and the calibration, as in ``forecast.training.train``."""
+    def _train(
+        self,
+        parts: list[Any],
+        template: GlobalLGBM,
+        design: Design,
+        channels: tuple[str, ...],
+        quantiles: tuple[float, ...],
+        stores: pd.DataFrame | None,
+        window: tuple[pd.Timestamp, pd.Timestamp],
+    ) -> tuple[DaskFitted, list[Any]]:
+        """The signal gate, the final model and the calibration, as in ``forecast.training.train``:
+        the fitted value and the futures of the per-partition forecasters."""
         client = self._client()
         counts = client.gather(self._submit_all(_partition.n_rows, parts))
         self._lap("features")
@@ -367,14 +452,13 @@ class DaskForecaster(Estimator):
         all_cols = client.submit(
             lambda p: [c for c in p.frames["tr"].columns if c != _partition.TARGET], meta_part
         ).result()
-        channels = list(self._channels)
         n_tr = sum(c["tr"] for c in counts)
         report = empty_report()
         kept = list(channels)
         if channels and self.signal_gate is not None:
             frac = min(1.0, training.GATE_ROWS / max(n_tr, 1))
             kept, report = gate_channels(
-                channels,
+                list(channels),
                 all_cols,
                 self._gate_errors(parts, counts, template, frac),
                 gate=float(self.signal_gate),
@@ -387,7 +471,7 @@ class DaskForecaster(Estimator):
         booster, rounds, _ = self._fit_eval(parts, counts, template, cols, 1.0)
         self._lap("validation_model")
         valid_model = _boost.as_model(booster, template, rounds)
-        dist = self._calibrate(parts, valid_model)
+        dist = self._calibrate(parts, valid_model, quantiles)
         final = valid_model
         if self.refit_final:
             X, y = self._frames(parts, counts, "all", cols, 1.0)
@@ -395,22 +479,31 @@ class DaskForecaster(Estimator):
             final = _boost.as_model(
                 _boost.fit_dask(client, X, y, template, final_rounds), template, final_rounds
             )
-        self.model_ = final
-        self.signal_report_ = report
-        self.feature_names_ = cols
-        self.design_ = Design(design.spec, design.covariates, design.leads, design.static, drop=dropped)
+        fitted = DaskFitted(
+            model=final,
+            design=Design(design.spec, design.covariates, design.leads, design.static, drop=dropped),
+            signal_report=report,
+            feature_names=tuple(cols),
+            quantiles=quantiles,
+            covariates=tuple(design.covariates),
+            leads=dict(design.leads),
+            training_window=window,
+            distribution_summary={"rho": dist["rho"], "scale": dist["scale"], "pooled": dist["pooled"]},
+            stores=stores,
+            n_partitions=len(parts),
+        )
         extras = {
-            "quantiles_": self.quantiles_,
-            "covariates_": self.covariates_,
-            "leads_": self.leads_,
+            "quantiles_": quantiles,
+            "covariates_": fitted.covariates,
+            "leads_": fitted.leads,
             "feature_names_": cols,
             "drop": dropped,
             "signal_report_": report,
-            "stores": getattr(self, "stores_", None),
+            "stores": stores,
         }
         light = self._submit_all(_partition.drop_training_rows, parts)
         model_f = client.scatter(final, broadcast=True)
-        self.parts_ = [
+        local = [
             client.submit(
                 _partition.local_forecaster,
                 p,
@@ -424,9 +517,9 @@ class DaskForecaster(Estimator):
             )
             for p, a in zip(light, dist["alpha"], strict=True)
         ]
-        self.distribution_summary_ = {"rho": dist["rho"], "scale": dist["scale"], "pooled": dist["pooled"]}
+        return fitted, local
 
-    def _calibrate(self, parts: list[Any], model: GlobalLGBM) -> dict[str, Any]:
+    def _calibrate(self, parts: list[Any], model: GlobalLGBM, quantiles: tuple[float, ...]) -> dict[str, Any]:
         """Per-partition dispersions (futures) and the global scale and correlation."""
         client = self._client()
         horizon = int(self.horizon)
@@ -439,7 +532,7 @@ class DaskForecaster(Estimator):
         den_pos = np.concatenate([s["den_pos"] for s in summ]) if summ else np.empty(0)
         kappa = float(np.median(den_pos)) if den_pos.size else 1.0
         alpha = self._submit_all(_calibrate.alpha_of, mom, pooled=pooled, kappa=kappa)
-        coverage = training.central_coverage(self.quantiles_)
+        coverage = training.central_coverage(quantiles)
         scale = 1.0
         if coverage is not None:
             n_valid = sum(
