@@ -6,7 +6,8 @@
 1. the origin split: training origins, then :data:`VALID_ORIGINS` held-out origins at the end
    (:func:`~pullcast.features.sample_rows` draws the rows of each);
 2. the signal gate (:mod:`pullcast.forecast.gate`) on :data:`GATE_FOLDS` rolling origins, with gate fits
-   of at most :data:`GATE_ROWS` rows and the LightGBM settings :data:`GATE_FIT` (:func:`gate_errors`);
+   of at most :data:`GATE_ROWS` rows, :data:`GATE_VALID_ROWS` held-out rows per fold and the LightGBM
+   settings :data:`GATE_FIT` (:func:`gate_errors`);
 3. the held-out fit with early stopping, whose predictions calibrate the predictive distribution
    (:func:`~pullcast.forecast.distribution.fit_distribution`) and the nowcast coefficients
    (:func:`fit_surprise`). It is the final model;
@@ -84,7 +85,7 @@ VALID_ORIGINS = 7  # held-out origins at the end of the training data
 GATE_MIN_CLUSTERS = 10  # fewer SKUs than this: the gate clusters by SKU and region (gate_clusters)
 GATE_FOLDS = 3  # rolling origins on which the signal gate measures each channel
 GATE_ROWS = 60_000  # training rows of one gate fit (per fold)
-GATE_VALID_ROWS = 100_000  # held-out rows of one fold
+GATE_VALID_ROWS = 60_000  # held-out rows of one fold
 GATE_WIDTH = 21  # held-out origins of one gate fold
 GATE_FIT = {"learning_rate": 0.2, "n_estimators": 75, "early_stopping_rounds": 5}  # fewer, larger steps
 LEAD_P_VALUE = 0.01  # a channel's lead counts when its test p-value is below this
@@ -307,9 +308,8 @@ def train(
         gate_rng = rng.spawn(1)[0]  # the gate's own stream: its draws leave the final fit's rows unchanged
         if clusters is None:
             clusters = gate_clusters(design.static.frame, None)
-        data = _gate_data(
-            design, hist, rolling, (lo, last, horizon), clusters, min(GATE_ROWS, f.max_rows), gate_rng
-        )
+        caps = (min(GATE_ROWS, f.max_rows), min(GATE_VALID_ROWS, f.max_rows))
+        data = _gate_data(design, hist, rolling, (lo, last, horizon), clusters, caps, gate_rng)
         seed = int(gate_rng.integers(2**31))
         errors = gate_errors(clone(model).set_params(**GATE_FIT), data, int(clusters.max()) + 1, bar, seed)
         kept, report = gate_channels(
@@ -444,22 +444,23 @@ def _gate_data(
     rolling: dict[str, np.ndarray],
     span: tuple[int, int, int],
     clusters: np.ndarray,
-    max_rows: int,
+    caps: tuple[int, int],
     rng: np.random.Generator,
 ) -> list[tuple[tuple[pd.DataFrame, np.ndarray], tuple[pd.DataFrame, np.ndarray], np.ndarray]]:
-    """Per gate fold: training rows, held-out rows, and the cluster of every held-out row."""
+    """Per gate fold: training rows, held-out rows, and the cluster of every held-out row (at most
+    ``caps`` = (training, held-out) rows)."""
     lo, last, horizon = span
     out = []
     for cut, end in gate_folds(last, horizon, lo, GATE_FOLDS, GATE_WIDTH):
         p_t, h_t = sample_rows(
-            hist, horizon, origin_range=(lo, cut - 1), max_target=cut, max_rows=max_rows, rng=rng
+            hist, horizon, origin_range=(lo, cut - 1), max_target=cut, max_rows=caps[0], rng=rng
         )
         p_v, h_v = sample_rows(
             hist,
             horizon,
             origin_range=(cut, end - 1),
             max_target=end,
-            max_rows=min(GATE_VALID_ROWS, max_rows),
+            max_rows=caps[1],
             rng=rng,
         )
         fold_tr = (design.training_matrix(hist, p_t, h_t, rolling), hist.y[p_t + h_t])
