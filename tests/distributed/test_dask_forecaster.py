@@ -16,10 +16,11 @@ pytest.importorskip("sklearn")  # lightgbm.dask needs it
 
 from pullcast import Forecaster  # noqa: E402
 from pullcast.datasets import make_retail  # noqa: E402
-from pullcast.distributed import DaskFitted, DaskForecaster, backtest, propose_orders  # noqa: E402
+from pullcast.distributed import DaskForecaster, backtest, propose_orders  # noqa: E402
 from pullcast.distributed._io import part_of_sku  # noqa: E402
 from pullcast.errors import UnmatchedSignalWarning  # noqa: E402
 from pullcast.features import Design, FeatureSpec, History, StaticBlock, sample_rows  # noqa: E402
+from pullcast.forecast.fitted import FittedModel  # noqa: E402
 from pullcast.forecast.inputs import static_frame  # noqa: E402
 from pullcast.forecast.training import discover_leads  # noqa: E402
 from pullcast.models.lgbm import GlobalLGBM  # noqa: E402
@@ -210,13 +211,14 @@ def test_forecasts_close_to_single_machine(data: Any, fitted: Any) -> None:
 
 
 def test_fitted_state_is_one_frozen_value(client: Any, data: Any, fitted: Any) -> None:
-    """fit leaves a frozen DaskFitted plus the partitions' forecasters; the old attribute names read it,
-    and every partition's forecaster carries the stores map given to fit (region-level signals)."""
+    """fit leaves one frozen FittedModel (the single-machine value) plus the partitions' forecasters; the
+    old attribute names read it, every partition's forecaster holds the same fitted fields, and each
+    carries the stores map given to fit (region-level signals)."""
     import dataclasses
 
     _, _, _, stores, _ = data
     f = fitted[0]
-    assert isinstance(f.fitted_, DaskFitted)
+    assert isinstance(f.fitted_, FittedModel)
     with pytest.raises(dataclasses.FrozenInstanceError):
         f.fitted_.model = None  # type: ignore[misc]
     assert f.model_ is f.fitted_.model and f.feature_names_ == list(f.fitted_.feature_names)
@@ -228,6 +230,10 @@ def test_fitted_state_is_one_frozen_value(client: Any, data: Any, fitted: Any) -
         [client.submit(lambda p: None if p is None else p.forecast_state_.stores, p) for p in f.parts_]
     )
     assert any(s is not None for s in local)
+    names = client.gather(
+        [client.submit(lambda p: None if p is None else p.fitted_.feature_names, p) for p in f.parts_]
+    )
+    assert all(n is None or n == f.fitted_.feature_names for n in names)
     for s in local:
         if s is not None:
             pd.testing.assert_frame_equal(s.reset_index(drop=True), stores.reset_index(drop=True))

@@ -5,6 +5,6 @@ Nothing heavy is imported here: Dask, ``distributed`` and ``lightgbm.dask`` are 
 """
 
 from pullcast.distributed._ops import backtest, propose_orders
-from pullcast.distributed.forecaster import DaskFitted, DaskForecaster
+from pullcast.distributed.forecaster import DaskForecaster
 
-__all__ = ["DaskFitted", "DaskForecaster", "backtest", "propose_orders"]
+__all__ = ["DaskForecaster", "backtest", "propose_orders"]

@@ -234,41 +234,29 @@ def drop_training_rows(part: Part | None) -> Part | None:
 def local_forecaster(
     part: Part | None,
     *,
-    params: dict[str, Any],
-    model: Any,
+    fitted: FittedModel,
     alpha: np.ndarray | None,
-    rho: float,
-    scale: float,
-    extras: dict[str, Any],
+    stores: pd.DataFrame | None,
+    params: dict[str, Any],
 ) -> Forecaster | None:
     """A fitted single-machine :class:`Forecaster` for the partition's series, sharing the global model.
 
-    Prediction, quantiles, sample paths and cold starts then run through the very same code as on one
-    machine. ``extras`` holds ``quantiles_``, ``covariates_``, ``leads_``, ``feature_names_``,
-    ``drop``, ``signal_report_`` and ``stores``.
+    ``fitted`` is the global fitted value; the partition's copy gets the partition's design (its static
+    attributes) and its series' dispersions ``alpha``. Prediction, quantiles, sample paths and cold
+    starts then run through the very same code as on one machine.
     """
     if part is None or alpha is None:
         return None
-    design = replace(part.design, drop=tuple(extras["drop"]))
-    fitted = FittedModel(
-        design=design,
-        model=model,
-        distribution=NBDistribution(alpha=alpha, rho=rho, scale=scale),
-        signal_report=extras["signal_report_"],
-        feature_names=tuple(extras["feature_names_"]),
-        quantiles=tuple(extras["quantiles_"]),
-        covariates=tuple(extras["covariates_"]),
-        leads=dict(extras["leads_"]),
-        training_window=(part.hist.grid[0], part.hist.grid[-1]),
-        horizon=int(params["horizon"]),
-        freq=str(params["freq"]),
-        columns=params["columns"],
+    design = replace(part.design, drop=fitted.design.drop)
+    dist = fitted.distribution
+    fitted = replace(
+        fitted, design=design, distribution=NBDistribution(alpha=alpha, rho=dist.rho, scale=dist.scale)
     )
     state = ForecastState(
         history=part.hist.tails(fitted.keep),
         ids=part.ids,
         static=design.static,
         signal_store=part.store,
-        stores=extras.get("stores"),
+        stores=stores,
     )
     return Forecaster.from_values(fitted, state, params)

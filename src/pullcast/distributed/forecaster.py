@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -16,35 +16,16 @@ from pullcast.distributed._leads import combine_leads
 from pullcast.errors import ConfigError, DataError
 from pullcast.features import Design, FeatureSpec, StaticBlock
 from pullcast.forecast import training
+from pullcast.forecast.distribution import NBDistribution
+from pullcast.forecast.fitted import FittedModel, FittedViews
 from pullcast.forecast.forecaster import Forecaster
 from pullcast.forecast.gate import Scenario, empty_report, gate_channels, group_scenarios
 from pullcast.models.lgbm import GlobalLGBM
 
-__all__ = ["DaskFitted", "DaskForecaster"]
+__all__ = ["DaskForecaster"]
 
 
-@dataclass(frozen=True)
-class DaskFitted:
-    """What :meth:`DaskForecaster.fit` learns, as one value (never changed after fit).
-
-    The forecast state lives on the workers: one single-machine :class:`pullcast.Forecaster` per
-    partition (``DaskForecaster.parts_``, futures), each holding this model and its partition's history.
-    """
-
-    model: GlobalLGBM
-    design: Design  # with the dropped channels' columns
-    signal_report: pd.DataFrame
-    feature_names: tuple[str, ...]
-    quantiles: tuple[float, ...]
-    covariates: tuple[str, ...]
-    leads: dict[str, int]
-    training_window: tuple[pd.Timestamp, pd.Timestamp]
-    distribution_summary: dict[str, float]  # the global rho, scale and pooled dispersion
-    stores: pd.DataFrame | None
-    n_partitions: int
-
-
-class DaskForecaster(Estimator):
+class DaskForecaster(FittedViews, Estimator):
     """:class:`pullcast.Forecaster` on Dask: features per SKU partition, one LightGBM across workers.
 
     Sales (and signal events) are repartitioned by a hash of the SKU, so all stores of a SKU and its
@@ -67,15 +48,20 @@ class DaskForecaster(Estimator):
 
     Attributes
     ----------
-    fitted_ : DaskFitted
-        What fit learnt (model, design, gate report, calibration summary, ...); frozen.
+    fitted_ : pullcast.forecast.fitted.FittedModel
+        What fit learnt, the same frozen value a :class:`pullcast.Forecaster` holds. Its distribution
+        carries the global correlation and scale and, as its one dispersion, the pooled one: the
+        per-series dispersions stay in the partitions.
     parts_ : list of distributed.Future
-        The forecast state: one single-machine Forecaster per partition, kept on the workers.
+        The forecast state: one single-machine Forecaster per partition, kept on the workers, each
+        holding ``fitted_`` with its partition's design and dispersions.
+    stores_ : pandas.DataFrame or None
+        The ``store, region`` map given to fit.
     timings_ : dict of str to float
         Wall seconds per fit stage.
-    model_, signal_report_, feature_names_, design_, quantiles_, covariates_, leads_, training_window_,
-    distribution_summary_, stores_, n_partitions_
-        Read-only views of the fields of ``fitted_``.
+    model_, distribution_, signal_report_, feature_names_, design_, quantiles_, covariates_, leads_,
+    training_window_, distribution_summary_, n_partitions_
+        Read-only views of ``fitted_`` (and of ``parts_`` for the partition count).
 
     Notes
     -----
@@ -196,52 +182,21 @@ class DaskForecaster(Estimator):
         self._lap("calibrate_and_final_model")
         self.fitted_ = fitted
         self.parts_ = local
+        self.stores_ = stores_c
         return self
-
-    # the fitted value's fields, under the names the estimator contract and earlier versions use
-    @property
-    def model_(self) -> GlobalLGBM:
-        return self.fitted_.model
-
-    @property
-    def signal_report_(self) -> pd.DataFrame:
-        return self.fitted_.signal_report
-
-    @property
-    def feature_names_(self) -> list[str]:
-        return list(self.fitted_.feature_names)
 
     @property
     def design_(self) -> Design:
-        return self.fitted_.design
-
-    @property
-    def quantiles_(self) -> tuple[float, ...]:
-        return self.fitted_.quantiles
-
-    @property
-    def covariates_(self) -> tuple[str, ...]:
-        return self.fitted_.covariates
-
-    @property
-    def leads_(self) -> dict[str, int]:
-        return dict(self.fitted_.leads)
-
-    @property
-    def training_window_(self) -> tuple[pd.Timestamp, pd.Timestamp]:
-        return self.fitted_.training_window
+        return self._fitted().design
 
     @property
     def distribution_summary_(self) -> dict[str, float]:
-        return dict(self.fitted_.distribution_summary)
-
-    @property
-    def stores_(self) -> pd.DataFrame | None:
-        return self.fitted_.stores
+        dist = self._fitted().distribution
+        return {"rho": dist.rho, "scale": dist.scale, "pooled": float(dist.alpha[0])}
 
     @property
     def n_partitions_(self) -> int:
-        return self.fitted_.n_partitions
+        return len(self.parts_)
 
     def _parts(
         self, sales: Any, signals: Any, stores: pd.DataFrame | None, spec: FeatureSpec, all_rows: bool = False
@@ -436,7 +391,7 @@ class DaskForecaster(Estimator):
         quantiles: tuple[float, ...],
         stores: pd.DataFrame | None,
         window: tuple[pd.Timestamp, pd.Timestamp],
-    ) -> tuple[DaskFitted, list[Any]]:
+    ) -> tuple[FittedModel, list[Any]]:
         """The signal gate, the final model and the calibration, as in ``forecast.training.train``:
         the fitted value and the futures of the per-partition forecasters."""
         client = self._client()
@@ -479,40 +434,32 @@ class DaskForecaster(Estimator):
             final = _boost.as_model(
                 _boost.fit_dask(client, X, y, template, final_rounds), template, final_rounds
             )
-        fitted = DaskFitted(
+        fitted = FittedModel(
+            design=replace(design, drop=dropped),
             model=final,
-            design=Design(design.spec, design.covariates, design.leads, design.static, drop=dropped),
+            distribution=NBDistribution(
+                alpha=np.array([dist["pooled"]]), rho=dist["rho"], scale=dist["scale"]
+            ),
             signal_report=report,
             feature_names=tuple(cols),
             quantiles=quantiles,
             covariates=tuple(design.covariates),
             leads=dict(design.leads),
             training_window=window,
-            distribution_summary={"rho": dist["rho"], "scale": dist["scale"], "pooled": dist["pooled"]},
-            stores=stores,
-            n_partitions=len(parts),
+            horizon=int(self.horizon),
+            freq=self.freq,
+            columns=self.columns,
         )
-        extras = {
-            "quantiles_": quantiles,
-            "covariates_": fitted.covariates,
-            "leads_": fitted.leads,
-            "feature_names_": cols,
-            "drop": dropped,
-            "signal_report_": report,
-            "stores": stores,
-        }
         light = self._submit_all(_partition.drop_training_rows, parts)
-        model_f = client.scatter(final, broadcast=True)
+        fitted_f = client.scatter(fitted, broadcast=True)
         local = [
             client.submit(
                 _partition.local_forecaster,
                 p,
-                params=self._forecaster_params(),
-                model=model_f,
+                fitted=fitted_f,
                 alpha=a,
-                rho=dist["rho"],
-                scale=dist["scale"],
-                extras=extras,
+                stores=stores,
+                params=self._forecaster_params(),
                 pure=False,
             )
             for p, a in zip(light, dist["alpha"], strict=True)

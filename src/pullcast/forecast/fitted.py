@@ -7,16 +7,17 @@ The forecast state that moves with new data (history tail, ids, signal store) is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
 from pullcast.columns import Columns
+from pullcast.errors import NotFittedError
 from pullcast.features import Design
 from pullcast.forecast.distribution import NBDistribution
 from pullcast.models.lgbm import GlobalLGBM
 
-__all__ = ["FittedModel", "is_baseline"]
+__all__ = ["FittedModel", "FittedViews", "is_baseline"]
 
 
 def is_baseline(model: Any) -> bool:
@@ -84,3 +85,50 @@ class FittedModel:
     def keep(self) -> int:
         """Periods of every series the state keeps: the feature history plus the horizon."""
         return int(self.design.spec.history + self.horizon)
+
+
+class FittedViews:
+    """The fitted attributes (``model_``, ``signal_report_``, ``leads_``, ...) of an estimator that keeps
+    what fit learnt as one :class:`FittedModel` in ``fitted_``: read-only views of its fields, shared by
+    :class:`pullcast.Forecaster` and :class:`pullcast.distributed.DaskForecaster`."""
+
+    def _fitted(self) -> FittedModel:
+        fitted = self.__dict__.get("fitted_")
+        if fitted is None:
+            raise NotFittedError(
+                f"this {type(self).__name__} is not fitted yet: call fit(...) before using it"
+            )
+        return cast(FittedModel, fitted)
+
+    @property
+    def model_(self) -> Any:
+        """The global LightGBM model; for a baseline, its unfitted estimator (see :class:`FittedModel`)."""
+        return self._fitted().model
+
+    @property
+    def distribution_(self) -> NBDistribution:
+        return self._fitted().distribution
+
+    @property
+    def signal_report_(self) -> pd.DataFrame:
+        return self._fitted().signal_report
+
+    @property
+    def feature_names_(self) -> list[str]:
+        return list(self._fitted().feature_names)
+
+    @property
+    def quantiles_(self) -> tuple[float, ...]:
+        return self._fitted().quantiles
+
+    @property
+    def covariates_(self) -> tuple[str, ...]:
+        return self._fitted().covariates
+
+    @property
+    def leads_(self) -> dict[str, int]:
+        return dict(self._fitted().leads)
+
+    @property
+    def training_window_(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        return self._fitted().training_window

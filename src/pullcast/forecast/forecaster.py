@@ -17,17 +17,16 @@ import pandas as pd
 
 from pullcast.base import Estimator, check_is_fitted
 from pullcast.columns import Columns, quantile_name
-from pullcast.errors import ConfigError, NotFittedError
+from pullcast.errors import ConfigError
 from pullcast.features import Design, FeatureSpec, History, StaticBlock
 from pullcast.forecast import inputs, persist, predict, state, training
-from pullcast.forecast.distribution import NBDistribution
-from pullcast.forecast.fitted import FittedModel
+from pullcast.forecast.fitted import FittedModel, FittedViews
 from pullcast.forecast.state import ForecastState
 
 __all__ = ["Forecaster"]
 
 
-class Forecaster(Estimator):
+class Forecaster(FittedViews, Estimator):
     """Direct multi-horizon demand forecaster for SKU × store series, with pull signals.
 
     One global model learns demand at origin + h for h = 1..horizon from features known at the origin
@@ -236,22 +235,9 @@ class Forecaster(Estimator):
         return f
 
     # ------------------------------------------------------------------ the two values, read-only views
-    def _fitted(self) -> FittedModel:
-        fitted = self.__dict__.get("fitted_")
-        if fitted is None:
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet: call fit(...) before using it"
-            )
-        return cast(FittedModel, fitted)
-
     def _state(self) -> ForecastState:
         self._fitted()
         return cast(ForecastState, self.__dict__["forecast_state_"])
-
-    @property
-    def model_(self) -> Any:
-        """The global LightGBM model; for a baseline, its unfitted estimator (see :class:`FittedModel`)."""
-        return self._fitted().model
 
     @property
     def design_(self) -> Design:
@@ -259,36 +245,8 @@ class Forecaster(Estimator):
         return state.design_of(self._fitted(), self._state())
 
     @property
-    def distribution_(self) -> NBDistribution:
-        return self._fitted().distribution
-
-    @property
-    def signal_report_(self) -> pd.DataFrame:
-        return self._fitted().signal_report
-
-    @property
     def nowcast_coef_(self) -> dict[str, list[float]] | None:
         return self._fitted().nowcast
-
-    @property
-    def feature_names_(self) -> list[str]:
-        return list(self._fitted().feature_names)
-
-    @property
-    def quantiles_(self) -> tuple[float, ...]:
-        return self._fitted().quantiles
-
-    @property
-    def covariates_(self) -> tuple[str, ...]:
-        return self._fitted().covariates
-
-    @property
-    def leads_(self) -> dict[str, int]:
-        return dict(self._fitted().leads)
-
-    @property
-    def training_window_(self) -> tuple[pd.Timestamp, pd.Timestamp]:
-        return self._fitted().training_window
 
     @property
     def state_(self) -> History:
