@@ -241,14 +241,16 @@ def test_a_save_from_before_the_split_still_loads(tmp_path) -> None:
     pd.testing.assert_frame_equal(loaded.predict(), f.predict())
 
 
-def test_serving_rows_equal_training_rows_after_the_state_is_trimmed() -> None:
-    """With more history than the state keeps, serving rows (the series' age included) still equal the
-    training rows of the last origin on the full history."""
+@pytest.mark.parametrize("year", [None, 364])
+def test_serving_rows_equal_training_rows_after_the_state_is_trimmed(year) -> None:
+    """With more history than the state keeps, serving rows (the series' age and, with ``year``, the
+    year-ago features included) still equal the training rows of the last origin on the full history."""
+    from pullcast import FeatureSpec
     from pullcast.datasets import make_retail
 
     sales, _, _ = make_retail(n_skus=4, n_stores=2, n_days=520, seed=5, launches=0.5)
     older, newer = _split(sales)
-    f = Forecaster(horizon=HORIZON, **FAST).fit(older)
+    f = Forecaster(horizon=HORIZON, features=FeatureSpec(year=year), **FAST).fit(older)
     model, state = f.fitted_, f.forecast_state_
     assert state.history.lengths.max() < older.groupby(["sku", "store"]).size().max()  # trimmed
     panel = Panel.from_frame(sales, dtype=np.float64)
@@ -260,4 +262,6 @@ def test_serving_rows_equal_training_rows_after_the_state_is_trimmed() -> None:
     training = f.design_.training_matrix(full, p, h, f.design_.rolling(full))[list(model.feature_names)]
     serving = pred.feature_rows(model, state, _future(newer))
     assert serving["age"].nunique() > 1  # launched series are younger than established ones
+    if year:
+        assert serving["y_year_ago"].notna().any() and serving["y_year_change"].notna().any()
     _assert_rows_equal(serving, training)

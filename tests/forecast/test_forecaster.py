@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -147,6 +149,48 @@ def test_features_do_not_see_after_the_origin() -> None:
     after = design.training_matrix(hist, p, h, design.rolling(hist))
     pd.testing.assert_frame_equal(before, after)
     assert {"sig_search_lead", "sig_search_lead_mean_lr", "y_season_mean_4", "y_lag_1"} <= set(before.columns)
+
+
+def test_year_ago_features_match_a_loop_and_never_pass_the_origin() -> None:
+    """FeatureSpec(year=...): each year-ago mean equals a plain loop over the series (NaN days and the
+    series start skipped), the target window stops at the origin for horizons close to a year, and
+    values after the origin change nothing."""
+    from pullcast.features import Design, History, StaticBlock
+    from pullcast.panel import Panel
+
+    year, width = 364, 28
+    sales = constant_sales(n_series=2, n_days=800)
+    panel = Panel.from_frame(sales, dtype=np.float64)
+    hist = History.from_panel(panel, ())
+    hist.y[np.random.default_rng(1).random(hist.y.size) < 0.05] = np.nan  # stockout days: unknown demand
+    design = Design(FeatureSpec(year=year), (), {}, StaticBlock.fit(panel.ids))
+    p = panel.indptr[:-1].repeat(4) + np.array([700, 380, 420, 600] * 2)
+    h = np.array([1, 28, 355, 100] * 2)
+    before = design.training_matrix(hist, p, h, design.rolling(hist))
+    for i, (origin, horizon) in enumerate(zip(p, h, strict=True)):
+        first = panel.indptr[hist.series_of(np.array([origin]))[0]]
+
+        def mean(end: int, first: int = first) -> float:
+            days = [hist.y[q] for q in range(max(end - width + 1, first), end + 1) if q >= first]
+            days = [d for d in days if not np.isnan(d)]
+            return float(np.mean(days)) if days else np.nan
+
+        at_target = mean(min(origin + horizon - year + width // 2, origin))
+        at_origin = mean(origin - year)
+        row = before.iloc[i]
+        np.testing.assert_allclose(row["y_year_ago"], at_target, rtol=1e-6)
+        np.testing.assert_allclose(row["y_year_ago_base"], at_origin, rtol=1e-6)
+        np.testing.assert_allclose(row["y_year_change"], np.log1p(at_target) - np.log1p(at_origin), rtol=1e-5)
+    assert before["y_year_ago_base"].isna().sum() == 0 and before["y_year_ago"].notna().all()
+    rng = np.random.default_rng(0)
+    for i, origin in enumerate(p):  # one row at a time: another row's origin may lie after this one
+        changed = copy.deepcopy(hist)
+        end = panel.indptr[hist.series_of(p[i : i + 1])[0] + 1]
+        changed.y[origin + 1 : end] = rng.random(end - origin - 1) * 1000
+        after = design.training_matrix(changed, p[i : i + 1], h[i : i + 1], design.rolling(changed))
+        pd.testing.assert_frame_equal(before.iloc[i : i + 1].reset_index(drop=True), after)
+    with pytest.raises(ConfigError, match="year"):
+        FeatureSpec(year=7)
 
 
 def test_update_equals_fit_with_frozen_model(retail) -> None:

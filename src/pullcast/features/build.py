@@ -117,6 +117,24 @@ def _trailing_mean(values: np.ndarray, q: np.ndarray, n: int, first: np.ndarray,
         return np.where(count > 0, total / count, np.nan)
 
 
+def _year_ago(
+    y: np.ndarray, p: np.ndarray, h: np.ndarray, year: int, first: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Sales one ``year`` before, as means over ``year // 13`` periods: around the target date, up to
+    the origin, and their log ratio.
+
+    The window around the target ends at ``target - year + width // 2``, or at the origin when that is
+    later (horizons within ``width // 2`` of a year): never after the origin.
+    """
+    width = year // 13
+    end = np.minimum(p + h - year + width // 2, p)
+    at_target = _trailing_mean(y, end, width, first)
+    at_origin = _trailing_mean(y, p - year, width, first)
+    with np.errstate(invalid="ignore"):
+        change = np.log1p(at_target) - np.log1p(at_origin)
+    return {"y_year_ago": at_target, "y_year_ago_base": at_origin, "y_year_change": change}
+
+
 def gathered_features(
     hist: History,
     spec: FeatureSpec,
@@ -140,6 +158,8 @@ def gathered_features(
     r = p + h - season * -(-h // season)  # the latest past day on the target's weekday (<= p)
     out["y_season_last"] = _back(y, r, 0, first)
     out[f"y_season_mean_{spec.season_windows}"] = _trailing_mean(y, r, spec.season_windows, first, season)
+    if spec.year:
+        out.update(_year_ago(y, p, h, int(spec.year), first))
     tr = set(spec.signal_transforms)
     for channel, s in hist.signals.items():
         base = None if baselines is None else np.log1p(np.maximum(baselines[channel], 0.0))

@@ -41,6 +41,14 @@ class FeatureSpec:
         target date over the last ``season_windows`` seasons, and the same weekday's last value).
     season_windows : int, default 4
         Number of past seasons averaged by the target-aligned mean.
+    year : int or None, default None
+        Periods in a year (364 for daily data keeps the weekday; 52 for weekly), to add three year-ago
+        features over windows of ``year // 13`` periods (four weeks): the mean around the target date
+        one year earlier, the mean ending at the origin one year earlier, and the log ratio of the two
+        (how demand moved over the same stretch last year). A window that would reach past the origin
+        (horizons within two weeks of a year) ends at the origin instead. Off by default: they help
+        strongly annual demand with more than a year of history, and made the M5 FOODS benchmark worse
+        (docs/benchmarks.md).
     signal_transforms : tuple of str, default all of ``SIGNAL_TRANSFORMS``
         Per signal channel: "level" (aligned value at the origin and its 7-day mean; without "lead",
         also its log ratio to the channel's own 28-day mean), "decayed" (adstock with half-lives
@@ -72,6 +80,7 @@ class FeatureSpec:
     zero_window: int | None = 28
     season: int = 7
     season_windows: int = 4
+    year: int | None = None
     signal_transforms: tuple[str, ...] = SIGNAL_TRANSFORMS
     decay_half_lives: tuple[float, ...] = (3.0, 14.0)
     calendar: pd.DataFrame | None = field(default=None, repr=False)
@@ -94,6 +103,8 @@ class FeatureSpec:
             )
         if self.season < 1 or self.season_windows < 1:
             raise ConfigError("FeatureSpec.season and season_windows must be >= 1")
+        if self.year is not None and int(self.year) < 13:
+            raise ConfigError(f"FeatureSpec.year must be None or >= 13 periods, got {self.year}")
         bad_parts = [p for p in self.date_parts if not hasattr(pd.DatetimeIndex, p)]
         if bad_parts:
             raise ConfigError(f"unknown date parts {bad_parts} (use DatetimeIndex attributes)")
@@ -119,6 +130,8 @@ class FeatureSpec:
         ]
         if self.zero_window:
             spans.append(self.zero_window)
+        if self.year:
+            spans.append(int(self.year) + int(self.year) // 13)
         if self.ewm_alphas or self.decay_half_lives:
             spans.append(364)
         if "lead" in self.signal_transforms:
