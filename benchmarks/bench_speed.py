@@ -17,7 +17,10 @@ temporaries.
 ``results/speed.json`` (``speed_quick.json``, or ``speed_<series>.json`` for other sizes, e.g. the M5
 size ``--series 30490``). Targets (issue 13): time <= 0.5, peak RSS <= 1.0, WAPE <= 1.0.
 
-Usage: ``python -m benchmarks speed [--quick] [--series N] [--days N] [--repeat K]``
+``--year 364`` fits pullcast with the opt-in year-ago features (``FeatureSpec(year=364)``) instead of
+the defaults, and writes ``speed_year364.json``.
+
+Usage: ``python -m benchmarks speed [--quick] [--series N] [--days N] [--repeat K] [--year N]``
 """
 
 from __future__ import annotations
@@ -76,10 +79,11 @@ def _wape(actual: pd.DataFrame, fc: pd.DataFrame) -> float:
     return wape(m, forecast="yhat")
 
 
-def run_pullcast(train: pd.DataFrame) -> pd.DataFrame:
+def run_pullcast(train: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
     import pullcast as pc
 
-    f = pc.Forecaster(horizon=HORIZON, verbose=False).fit(train)
+    spec = pc.FeatureSpec(year=year)
+    f = pc.Forecaster(horizon=HORIZON, features=spec, verbose=False).fit(train)
     return f.predict().rename(columns={"forecast": "yhat"})
 
 
@@ -129,7 +133,7 @@ def _reset_peak() -> bool:
         return False
 
 
-def worker(library: str, n_series: int, n_days: int) -> dict[str, float]:
+def worker(library: str, n_series: int, n_days: int, year: int | None = None) -> dict[str, float]:
     """One library's run in this (fresh) process: seconds, peak RSS in MB and WAPE.
 
     The panel is generated first; the peak is then reset, so ``peak_rss_mb`` is the most memory the
@@ -140,9 +144,8 @@ def worker(library: str, n_series: int, n_days: int) -> dict[str, float]:
     gc.collect()
     reset = _reset_peak()
     data_rss = _status_mb("VmRSS")
-    run = run_pullcast if library == "pullcast" else run_mlforecast
     t0 = time.perf_counter()
-    fc = run(train)
+    fc = run_pullcast(train, year) if library == "pullcast" else run_mlforecast(train)
     seconds = time.perf_counter() - t0
     peak = _status_mb("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {
@@ -153,9 +156,11 @@ def worker(library: str, n_series: int, n_days: int) -> dict[str, float]:
     }
 
 
-def _spawn(library: str, n_series: int, n_days: int) -> dict[str, float]:
+def _spawn(library: str, n_series: int, n_days: int, year: int | None) -> dict[str, float]:
     cmd = [sys.executable, "-m", "benchmarks.bench_speed", "--worker", library]
     cmd += ["--series", str(n_series), "--days", str(n_days)]
+    if year:
+        cmd += ["--year", str(year)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{library} worker failed:\n{done.stderr[-3000:]}")
@@ -169,11 +174,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--days", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--worker", choices=("pullcast", "mlforecast"), default=None)
+    parser.add_argument("--year", type=int, default=None, help="pullcast with FeatureSpec(year=YEAR)")
     args = parser.parse_args(argv)
     n_series = args.series or 3049
     n_days = args.days or (1000 if args.quick else 1941)
     if args.worker:
-        print(json.dumps(worker(args.worker, n_series, n_days)))
+        print(json.dumps(worker(args.worker, n_series, n_days, args.year)))
         return 0
     libraries = ["pullcast"]
     if importlib.util.find_spec("mlforecast") is not None:
@@ -183,11 +189,12 @@ def main(argv: list[str]) -> int:
     runs: dict[str, list[dict[str, float]]] = {lib: [] for lib in libraries}
     for _ in range(max(args.repeat, 1)):
         for lib in libraries:  # alternate, so machine load drifts hit both alike
-            runs[lib].append(_spawn(lib, n_series, n_days))
+            runs[lib].append(_spawn(lib, n_series, n_days, args.year))
     rows = []
     for lib in libraries:
         med = {k: statistics.median(r[k] for r in runs[lib]) for k in runs[lib][0]}
-        rows.append({"library": lib, "series": n_series, "days": n_days, **med})
+        label = f"{lib} (year={args.year})" if lib == "pullcast" and args.year else lib
+        rows.append({"library": label, "series": n_series, "days": n_days, **med})
     print(markdown_table(rows))
     ratios: dict[str, float] = {}
     if len(rows) == 2:
@@ -205,6 +212,7 @@ def main(argv: list[str]) -> int:
         verdict = "met" if peak_gb <= M5_PEAK_GB else "MISSED"
         print(f"pullcast peak RSS at M5 size: {peak_gb:.2f} GB (target <= {M5_PEAK_GB:g} GB: {verdict})")
     name = "speed_quick" if args.quick else ("speed" if n_series == 3049 else f"speed_{n_series}")
+    name += f"_year{args.year}" if args.year else ""
     write_results(name, {"rows": rows, "ratios": ratios, "runs": runs})
     return 0
 
