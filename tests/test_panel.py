@@ -114,12 +114,29 @@ def test_string_dates_are_parsed() -> None:
         (lambda s: s.assign(units=[1, 2, np.inf, 4, 5]), ValueRangeError, "infinite"),
         (lambda s: s.assign(sku=["a", None, "a", "a", "b"]), DataError, "missing values"),
         (lambda s: s.assign(date=s["date"].dt.tz_localize("UTC")), DateError, "timezone"),
+        (
+            lambda s: s.assign(sku=pd.Series([1, "1", "1", "1", 1], dtype=object)),
+            ColumnError,
+            r"'sku' mixes label types: 1 \(number\), '1' \(text\)",
+        ),
+        (
+            lambda s: s.assign(store=pd.Series(["s1", np.int64(2), "s1", "s1", "s1"], dtype=object)),
+            ColumnError,
+            "'store' mixes label types",
+        ),
     ],
 )
 def test_validation_errors(mutate, error, match) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(error, match=match) as info:
         Panel.from_frame(mutate(_sales()))
     assert isinstance(info.value, PullcastError) and isinstance(info.value, ValueError)
+
+
+def test_integer_and_text_labels_each_pass() -> None:
+    """Only a mix is refused: integer ids, text ids and an object column of one kind all load."""
+    for sku in ([2, 1, 1, 1, 2], ["2", "1", "1", "1", "2"], pd.Series([2, 1, 1, 1, 2], dtype=object)):
+        panel = Panel.from_frame(_sales().assign(sku=sku))
+        assert panel.n_series == 2
 
 
 def test_not_a_frame() -> None:

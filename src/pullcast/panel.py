@@ -5,8 +5,9 @@ Validation of sales frames happens here, once. Kernels and models downstream tru
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -322,10 +323,35 @@ class Panel:
 
 
 # ---------------------------------------------------------------------- validation helpers
+def _label_kind(value: object) -> str:
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (bool, np.bool_, numbers.Number)):
+        return "number"
+    return type(value).__name__
+
+
+def _id_codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, Any]:
+    """Sorted factorisation of an id column, refusing one that mixes text and numbers: 1 and '1' are two
+    series here but one label once written to a file or sent through the service."""
+    codes, uniques = pd.factorize(frame[column], sort=True)
+    if uniques.dtype == object:
+        kinds: dict[str, object] = {}
+        for value in uniques:
+            kinds.setdefault(_label_kind(value), value)
+        if len(kinds) > 1:
+            shown = ", ".join(f"{v!r} ({k})" for k, v in kinds.items())
+            raise ColumnError(
+                f"column {column!r} mixes label types: {shown}; make every label text (or every label a "
+                f"number), e.g. frame[{column!r}].astype(str), so that 1 and '1' are not two series"
+            )
+    return codes, uniques
+
+
 def _pair_codes(frame: pd.DataFrame, sku: str, store: str) -> np.ndarray:
     """Per row, the code of its (sku, store) pair, in sorted sku then store order (int32 when it fits)."""
-    sku_codes, sku_uniques = pd.factorize(frame[sku], sort=True)
-    store_codes, store_uniques = pd.factorize(frame[store], sort=True)
+    sku_codes, sku_uniques = _id_codes(frame, sku)
+    store_codes, store_uniques = _id_codes(frame, store)
     wide = len(sku_uniques) * len(store_uniques) >= 2**31
     pair = sku_codes.astype(np.int64 if wide else np.int32)
     del sku_codes

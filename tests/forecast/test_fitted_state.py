@@ -265,3 +265,15 @@ def test_serving_rows_equal_training_rows_after_the_state_is_trimmed(year) -> No
     if year:
         assert serving["y_year_ago"].notna().any() and serving["y_year_change"].notna().any()
     _assert_rows_equal(serving, training)
+
+
+def test_year_ago_features_survive_save_and_load(tmp_path) -> None:
+    """FeatureSpec(year=...) is part of the saved spec: a loaded forecaster builds the same rows."""
+    from pullcast import FeatureSpec
+    from pullcast.datasets import make_retail
+
+    sales, _, _ = make_retail(n_skus=3, n_stores=2, n_days=420, seed=2)
+    f = Forecaster(horizon=HORIZON, features=FeatureSpec(year=364, covariates=()), **FAST).fit(sales)
+    loaded = Forecaster.load(f.save(tmp_path / "year"))
+    assert loaded.fitted_.design.spec.year == 364 and "y_year_change" in loaded.feature_names_
+    pd.testing.assert_frame_equal(loaded.predict(), f.predict())
