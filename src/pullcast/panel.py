@@ -331,7 +331,7 @@ def _label_kind(value: object) -> str:
     return type(value).__name__
 
 
-def _id_codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, Any]:
+def _id_codes(frame: pd.DataFrame, column: str) -> tuple[Any, Any]:
     """Sorted factorisation of an id column, refusing one that mixes text and numbers: 1 and '1' are two
     series here but one label once written to a file or sent through the service."""
     codes, uniques = pd.factorize(frame[column], sort=True)
