@@ -90,6 +90,32 @@ def test_errors_and_estimator_contract() -> None:
     assert "horizon=5" in repr(g)
 
 
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"seed": -1}, "seed must be an integer >= 0"),
+        ({"seed": 1.5}, "seed must be an integer >= 0"),
+        ({"max_rows": 0}, "max_rows must be None or an integer >= 100"),
+        ({"train_window": 0}, "train_window must be None or a positive integer"),
+        ({"quantiles": (0.5, 1.5)}, r"quantiles must lie strictly between 0 and 1, got \[1.5\]"),
+    ],
+)
+def test_bad_parameters_raise_config_errors_before_any_work(params, match) -> None:
+    with pytest.raises(ConfigError, match=match):
+        Forecaster(horizon=7, verbose=False, **params).fit(constant_sales())
+
+
+def test_frames_that_cannot_be_learnt_from_raise_typed_errors() -> None:
+    sales = constant_sales()
+    with pytest.raises(DataError, match="every unit in the sales frame is zero"):
+        Forecaster(horizon=7, **FAST).fit(sales.assign(units=0.0))
+    assert len(Forecaster(horizon=7, model="naive", verbose=False).fit(sales.assign(units=0.0)).predict())
+    with pytest.raises(ColumnError, match="more than one column named 'units'"):
+        Forecaster(horizon=7, **FAST).fit(pd.concat([sales, sales[["units"]]], axis=1))
+    with pytest.raises(ColumnError, match=r"'units' \(renamed from 'sales' by columns=\)"):
+        Forecaster(horizon=7, columns=Columns(units="sales"), **FAST).fit(sales.assign(sales=1.0))
+
+
 def test_final_model_is_the_held_out_fit_unless_refit_final(retail, monkeypatch) -> None:
     """The default keeps the early-stopped held-out fit as the final model (one LightGBM fit with the
     gate off); ``refit_final=True`` fits a second model on every origin with its round count.

@@ -168,7 +168,7 @@ class DaskForecaster(FittedViews, Estimator):
             ``self``, fitted.
         """
         params = self._forecaster_params()
-        spec, qs = Forecaster(**params)._check_params()
+        spec, qs = Forecaster(**params).check_params()
         template = training.make_model(self.model, self.seed)
         if not isinstance(template, GlobalLGBM):
             raise ConfigError(
@@ -263,7 +263,7 @@ class DaskForecaster(FittedViews, Estimator):
         if which not in ("tr", "va", "all"):
             raise ConfigError(f"which must be 'tr', 'va' or 'all', got {which!r}")
         params = self._forecaster_params()
-        spec, _ = Forecaster(**params)._check_params()
+        spec, _ = Forecaster(**params).check_params()
         stores_c = None if stores is None else stores.rename(columns=self.columns.canonical())
         parts = self._parts(sales, signals, stores_c, spec, all_rows=which == "all")[0]
         return self._from_futures(self._submit_all(_partition.rows_with_keys, parts, name=which))

@@ -16,14 +16,22 @@ import numpy as np
 import pandas as pd
 
 from pullcast.base import Estimator, check_is_fitted
-from pullcast.columns import Columns, quantile_name
-from pullcast.errors import ConfigError
+from pullcast.columns import Columns
+from pullcast.errors import ConfigError, DataError
 from pullcast.features import Design, FeatureSpec, History, StaticBlock
 from pullcast.forecast import inputs, persist, predict, state, training
 from pullcast.forecast.fitted import FittedModel, FittedViews
 from pullcast.forecast.state import ForecastState
 
 __all__ = ["Forecaster"]
+
+
+MIN_ROWS = 100  # the smallest max_rows accepted (a held-out slice of a quarter of it is scored)
+
+
+def _whole(value: Any, *, low: int) -> bool:
+    """Whether ``value`` is an integer (bool excluded) of at least ``low``."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
 
 
 class Forecaster(FittedViews, Estimator):
@@ -47,7 +55,7 @@ class Forecaster(FittedViews, Estimator):
         "sba", "tsb", "adida", "ets"), or a model object (a :class:`pullcast.models.GlobalLGBM` or a
         baseline estimator).
     seed : int, default 0
-        Seed of row sampling, LightGBM and sample paths.
+        Seed (>= 0) of row sampling, LightGBM and sample paths.
     columns : Columns, default Columns()
         The names of the columns in every frame passed in.
     freq : str, default "D"
@@ -58,9 +66,10 @@ class Forecaster(FittedViews, Estimator):
         kept channel must also be significant on its own (what scrambling it costs the model with every
         channel; clustered paired test by SKU, Holm-corrected, 5% level; see
         :mod:`pullcast.forecast.gate`). None keeps every channel.
-    max_rows : int, default 300_000
+    max_rows : int or None, default 300_000
         Number of (series, origin, horizon) training rows to sample down to when there are more, the
-        same share at every horizon (about this many: each row is drawn independently).
+        same share at every horizon (about this many: each row is drawn independently); at least 100,
+        or None for every row.
     train_window : int or None, default 730
         Only origins in the last ``train_window`` periods are used for training (None: all).
     refit_final : bool, default False
@@ -108,12 +117,31 @@ class Forecaster(FittedViews, Estimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
-    def _check_params(self) -> tuple[FeatureSpec, tuple[float, ...]]:
+    def check_params(self) -> tuple[FeatureSpec, tuple[float, ...]]:
+        """Validate the parameters (``fit`` calls this first; so does ``DaskForecaster``).
+
+        Returns
+        -------
+        (FeatureSpec, tuple of float)
+            The feature spec in use and the sorted quantile levels.
+
+        Raises
+        ------
+        ConfigError
+            A parameter out of its range, named with the value given.
+        """
         if int(self.horizon) != self.horizon or self.horizon < 1:
             raise ConfigError(f"horizon must be a positive integer, got {self.horizon!r}")
         qs = tuple(sorted(float(q) for q in self.quantiles))
-        for q in qs:
-            quantile_name(q)  # raises on levels outside (0, 1)
+        bad_q = [q for q in qs if not 0.0 < q < 1.0]
+        if bad_q:
+            raise ConfigError(f"quantiles must lie strictly between 0 and 1, got {bad_q}")
+        if not _whole(self.seed, low=0):
+            raise ConfigError(f"seed must be an integer >= 0, got {self.seed!r}")
+        if self.max_rows is not None and not _whole(self.max_rows, low=MIN_ROWS):
+            raise ConfigError(f"max_rows must be None or an integer >= {MIN_ROWS}, got {self.max_rows!r}")
+        if self.train_window is not None and not _whole(self.train_window, low=1):
+            raise ConfigError(f"train_window must be None or a positive integer, got {self.train_window!r}")
         if self.refit_final not in (True, False):
             raise ConfigError(f"refit_final must be True or False, got {self.refit_final!r}")
         spec = self.features if self.features is not None else FeatureSpec()
@@ -154,7 +182,7 @@ class Forecaster(FittedViews, Estimator):
         ConfigError
             ``channels`` names a channel that ``signals`` does not have.
         """
-        spec, qs = self._check_params()
+        spec, qs = self.check_params()
         cols = self.columns
         frame = inputs.canonical(sales, cols, "sales")
         stores_c = None if stores is None else inputs.canonical(stores, cols, "stores")
@@ -171,6 +199,14 @@ class Forecaster(FittedViews, Estimator):
             aligned = {c: v for c, v in aligned.items() if c in wanted}
         if store is not None:
             training.warn_unmatched(*training.unmatched_events(store, panel))
+        if (
+            not training.is_baseline(training.make_model(self.model, self.seed))
+            and not np.nansum(panel.values()) > 0
+        ):
+            raise DataError(
+                "every unit in the sales frame is zero (or unknown): there is no demand to learn from; "
+                "a series that never sells is forecast as zero by model='naive'"
+            )
         # only the periods training reads, so a large panel never exists in float64 in full
         span = training.history_span(panel.dates.grid.size, self.train_window, spec)
         hist = History.from_panel(panel, covariates, aligned, keep=span)

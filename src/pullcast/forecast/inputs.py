@@ -21,7 +21,15 @@ def canonical(frame: pd.DataFrame, columns: Columns, what: str) -> pd.DataFrame:
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}")
     mapping = {k: v for k, v in columns.canonical().items() if k in frame.columns and k != v}
-    return frame.rename(columns=mapping) if mapping else frame
+    out = frame.rename(columns=mapping) if mapping else frame
+    repeated = sorted({str(c) for c in out.columns[out.columns.duplicated()]})
+    if repeated:
+        renamed = {v: k for k, v in mapping.items()}
+        named = [
+            f"{c!r} (renamed from {renamed[c]!r} by columns=)" if c in renamed else repr(c) for c in repeated
+        ]
+        raise ColumnError(f"{what} frame has more than one column named {', '.join(named)}")
+    return out
 
 
 def user_names(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
