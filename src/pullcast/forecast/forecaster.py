@@ -31,7 +31,7 @@ MIN_ROWS = 100  # the smallest max_rows accepted (a held-out slice of a quarter 
 
 def _whole(value: Any, *, low: int) -> bool:
     """Whether ``value`` is an integer (bool excluded) of at least ``low``."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low
+    return bool(isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low)
 
 
 class Forecaster(FittedViews, Estimator):
