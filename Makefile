@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.pullcast-installed
 
-.PHONY: demo test lint bench bench-gate docs clean
+.PHONY: demo test test-floors lint bench bench-gate docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ lint: $(STAMP)
 test: lint
 	$(VENV)/bin/pytest
 
+# The suite at the lowest versions pyproject.toml declares (.ci/floors.txt), in its own virtualenv; the
+# tests of extras that are not installed there skip.
+FLOORS := .venv-floors
+test-floors:
+	test -x $(FLOORS)/bin/python || $(PYTHON) -m venv $(FLOORS)
+	$(FLOORS)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOORS)/bin/python -m pip install --quiet -c .ci/floors.txt -e '.[parquet]' 'pytest>=8' 'hypothesis>=6.100'
+	NUMBA_CACHE_DIR=$(FLOORS)/numba-cache $(FLOORS)/bin/pytest -p no:cacheprovider
+
 bench: $(STAMP)
 	$(PY) -m benchmarks kernels
 
@@ -34,4 +43,4 @@ docs: $(STAMP)
 	$(VENV)/bin/mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(FLOORS) .pytest_cache .mypy_cache .ruff_cache

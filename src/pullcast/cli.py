@@ -175,7 +175,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _hash_key(args: argparse.Namespace) -> int:
-    from pullcast.service._auth import hash_key
+    from pullcast.service import hash_key
 
     key = sys.stdin.readline().strip()
     if not key:
