@@ -36,6 +36,33 @@ def test_round_trip_predicts_exactly(fitted: Forecaster, tmp_path) -> None:
     assert set(meta["checksums"]) == {"model.txt", "state.npz", "calendar.npz"}
 
 
+def test_a_save_that_fails_midway_leaves_the_previous_save_loadable(
+    fitted: Forecaster, tmp_path, monkeypatch
+) -> None:
+    """Files are written to a temporary directory first: a write that fails (here the calendar, after
+    the model and the state) raises, leaves the earlier save in place and loadable, and no debris."""
+    from pullcast.forecast import persist
+
+    other = Forecaster(horizon=5, **FAST).fit(constant_sales(n_days=100, seed=9))
+    other.save(tmp_path / "m")
+    real_savez = np.savez
+
+    def savez(path, **arrays):  # type: ignore[no-untyped-def]
+        if str(path).endswith("calendar.npz"):
+            raise OSError("disk full")
+        real_savez(path, **arrays)
+
+    monkeypatch.setattr(persist.np, "savez", savez)
+    with pytest.raises(OSError, match="disk full"):
+        fitted.save(tmp_path / "m")  # a different model, with a calendar
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # the temporary directory is gone
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["meta.json", "model.txt", "state.npz"]
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), other.predict())
+    fitted.save(tmp_path / "m")  # a save that succeeds replaces it whole
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), fitted.predict())
+
+
 def test_loaded_model_can_update(fitted: Forecaster, tmp_path) -> None:
     fitted.save(tmp_path / "m")
     loaded = Forecaster.load(tmp_path / "m")
