@@ -58,6 +58,16 @@ def test_negative_or_nan_stock_names_the_row(bad: float) -> None:
         propose_orders(_frame(), inv)
 
 
+@pytest.mark.parametrize("column", ["unit_cost", "case_pack", "lead_time"])
+def test_a_listed_series_with_a_nan_param_is_refused_not_defaulted(column: str) -> None:
+    """Left out of the params frame, a series takes the default; listed with NaN, it is an error that
+    names it (a silent default would order with the wrong cost, pack or lead time)."""
+    par = pd.DataFrame({"sku": ["s0", "s2"], "store": "x", column: [2.0, np.nan]})
+    with pytest.raises(ValueRangeError, match=rf"'{column}' is missing \(NaN\).*sku='s2'"):
+        propose_orders(_frame(), _inv(), params=par)
+    assert len(propose_orders(_frame(), _inv(), params=par.iloc[:1])) == len(_inv())
+
+
 @pytest.mark.parametrize(
     ("column", "value", "pattern"),
     [

@@ -195,9 +195,17 @@ def read_params(params: Any, ids: pd.DataFrame, cols: Columns) -> pd.DataFrame:
         _require(params, cols.keys, "params")
         _no_duplicate_pairs(params, cols, "params")
         given = [c for c in params.columns if c in ReplenishParams.names()]
-        joined = ids.merge(params[[*cols.keys, *given]], on=cols.keys, how="left", sort=False)
+        joined = ids.merge(params[[*cols.keys, *given]], on=cols.keys, how="left", sort=False, indicator=True)
+        listed = (joined.pop("_merge") == "both").to_numpy()
         for c in given:
             col = joined[c]
+            blank = listed & col.isna().to_numpy()
+            if pd.api.types.is_numeric_dtype(col) and blank.any():  # listed, no value: not a default
+                raise ValueRangeError(
+                    f"params column {c!r} is missing (NaN) for {int(blank.sum())} series it lists; give "
+                    f"the value, or leave the series out of params to use the default "
+                    f"{getattr(defaults, c)!r}: " + describe_rows(joined, blank, [*cols.keys, c])
+                )
             out[c] = (
                 col.where(col.notna(), out[c])
                 if col.dtype != object
