@@ -58,6 +58,18 @@ def test_negative_or_nan_stock_names_the_row(bad: float) -> None:
         propose_orders(_frame(), inv)
 
 
+def test_nan_in_a_quantile_or_a_sample_path_is_refused_with_its_series() -> None:
+    """A NaN p90 or path value would make the target NaN and the order 0 on an empty shelf."""
+    frame = _frame()
+    frame.loc[(frame["sku"] == "s1") & (frame["date"] == DATES[2]), "p90"] = np.nan
+    with pytest.raises(ValueRangeError, match=r"'p10' and 'p90' must be finite.*sku='s1'"):
+        propose_orders(frame, _inv())
+    sp = _paths(3, 50)
+    sp.paths[2, 7, 1] = np.nan
+    with pytest.raises(ValueRangeError, match=r"sample paths must be finite.*sku='s2'"):
+        propose_orders(sp, _inv())
+
+
 @pytest.mark.parametrize("column", ["unit_cost", "case_pack", "lead_time"])
 def test_a_listed_series_with_a_nan_param_is_refused_not_defaulted(column: str) -> None:
     """Left out of the params frame, a series takes the default; listed with NaN, it is an error that
@@ -75,6 +87,9 @@ def test_a_listed_series_with_a_nan_param_is_refused_not_defaulted(column: str) 
         ("lead_time", -1, "lead_time must be"),
         ("price", 0.5, "price must be >= unit_cost"),
         ("moq", -2.0, "moq"),
+        ("shelf_life", 0.5, "shelf_life must be a whole number of days"),
+        ("lost_sale_penalty", float("inf"), "lost_sale_penalty must be finite"),
+        ("price", float("inf"), "price must be finite"),
     ],
 )
 def test_bad_params_name_the_row(column: str, value: float, pattern: str) -> None:

@@ -51,7 +51,7 @@ def _require(frame: Any, needed: list[str], what: str) -> pd.DataFrame:
     return frame
 
 
-def _quantile_sd(frame: pd.DataFrame) -> np.ndarray | None:
+def _quantile_sd(frame: pd.DataFrame, keys: list[str]) -> np.ndarray | None:
     qcols = {}
     for c in frame.columns:
         if isinstance(c, str) and c.startswith("p"):
@@ -68,6 +68,12 @@ def _quantile_sd(frame: pd.DataFrame) -> np.ndarray | None:
 
     z = float(stats.norm.ppf(hi))
     spread = frame[qcols[hi]].to_numpy(np.float64) - frame[qcols[lo]].to_numpy(np.float64)
+    bad = ~np.isfinite(spread)
+    if bad.any():
+        raise ValueRangeError(
+            f"forecast columns {qcols[lo]!r} and {qcols[hi]!r} must be finite (they set the safety "
+            "stock); found bad values at " + describe_rows(frame, bad, [*keys, qcols[lo], qcols[hi]])
+        )
     return np.maximum(spread, 0.0) / (2.0 * z)
 
 
@@ -84,6 +90,13 @@ def read_forecast(forecast: Any, cols: Columns, as_of: pd.Timestamp | None = Non
         paths = np.asarray(forecast.paths)
         if not np.issubdtype(paths.dtype, np.number):
             raise DataError(f"paths must be numeric, got dtype {paths.dtype}")
+        if paths.ndim == 3 and len(ids) == paths.shape[0]:
+            bad = (~np.isfinite(paths) | (paths < 0)).any(axis=(1, 2))
+            if bad.any():
+                raise ValueRangeError(
+                    "sample paths must be finite and >= 0 (a NaN demand would order nothing); found bad "
+                    "values for " + describe_rows(ids, bad, list(cols.keys))
+                )
         if forecast.dates is not None:
             dates = pd.DatetimeIndex(forecast.dates)
         elif as_of is not None:
@@ -104,7 +117,7 @@ def read_forecast(forecast: Any, cols: Columns, as_of: pd.Timestamp | None = Non
             f"forecast column {FORECAST_MEAN!r} must be finite and >= 0; found bad values at "
             + describe_rows(frame, bad, [*cols.keys, cols.date, FORECAST_MEAN])
         )
-    sd = _quantile_sd(frame)
+    sd = _quantile_sd(frame, [*cols.keys, cols.date])
     if sd is None:  # no quantiles: Poisson-like spread
         sd = np.sqrt(mean)
     grid = pd.DatetimeIndex(sorted(dates.unique()))
@@ -240,7 +253,11 @@ def _validate_params(p: pd.DataFrame, cols: Columns) -> None:
         ("review_period", ~(num("review_period") >= 1), "review_period must be >= 1 day"),
         ("moq", ~(num("moq") >= 0), "moq must be >= 0"),
         ("shelf_capacity", ~(num("shelf_capacity") > 0), "shelf_capacity must be > 0"),
-        ("shelf_life", ~(num("shelf_life") >= 0), "shelf_life must be >= 0 days (0 = no expiry)"),
+        (
+            "shelf_life",
+            ~(num("shelf_life") >= 0) | (num("shelf_life") != np.round(num("shelf_life"))),
+            "shelf_life must be a whole number of days >= 0 (0 = no expiry)",
+        ),
         ("unit_cost", ~(num("unit_cost") >= 0), "unit_cost must be >= 0"),
         ("price", ~(num("price") >= num("unit_cost")), "price must be >= unit_cost"),
         (
@@ -252,6 +269,8 @@ def _validate_params(p: pd.DataFrame, cols: Columns) -> None:
         ("lost_sale_penalty", ~(num("lost_sale_penalty") >= 0), "lost_sale_penalty must be >= 0"),
         ("fixed_order_cost", ~(num("fixed_order_cost") >= 0), "fixed_order_cost must be >= 0"),
     ]
+    for col in ("unit_cost", "price", "salvage", "holding_cost", "lost_sale_penalty", "fixed_order_cost"):
+        checks.append((col, np.isinf(num(col)), f"{col} must be finite (an infinite cost makes ratios NaN)"))
     for col, bad, msg in checks:
         if bad.any():
             extra = ["unit_cost"] if col in ("price", "salvage") else []
