@@ -7,9 +7,12 @@ FastAPI, pydantic, uvicorn and DuckDB are imported only when ``create_app`` is f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pullcast.service._auth import ENV_KEYS, ServiceLimits, hash_key, read_key_file
+
+if TYPE_CHECKING:  # type checkers see create_app; at run time __getattr__ imports it on first use
+    from pullcast.service.app import create_app
 
 __all__ = ["ENV_KEYS", "ServiceLimits", "create_app", "hash_key", "read_key_file"]
 
