@@ -139,6 +139,21 @@ def test_integer_and_text_labels_each_pass() -> None:
         assert panel.n_series == 2
 
 
+def test_weekly_dates_read_daily_warn_and_name_the_frequency() -> None:
+    """Every date 7 days apart at freq="D" would fill 6 of 7 days: a FrequencyWarning (a
+    PullcastWarning) says so and suggests the weekly frequency; the weekly read does not warn."""
+    from pullcast.errors import FrequencyWarning, PullcastWarning
+
+    dates = pd.date_range("2024-01-07", periods=10, freq="W-SUN")
+    weekly = pd.DataFrame({"sku": "a", "store": "s", "date": dates, "units": range(10)})
+    with pytest.warns(FrequencyWarning, match=r"multiple of 7 periods of freq='D'.*freq='W-SUN'") as rec:
+        Panel.from_frame(weekly)
+    assert issubclass(rec[0].category, PullcastWarning)
+    assert Panel.from_frame(weekly, freq="W-SUN").n_series == 1  # -W error: no warning here
+    with_gap = pd.concat([weekly, weekly.iloc[[0]].assign(date=pd.Timestamp("2024-01-08"))])
+    Panel.from_frame(with_gap)  # one date off the weekly rhythm: daily data with gaps, no warning
+
+
 def test_not_a_frame() -> None:
     with pytest.raises(DataError, match="DataFrame"):
         Panel.from_frame([1, 2, 3])  # type: ignore[arg-type]
@@ -168,6 +183,7 @@ def _ragged_sales(draw: st.DrawFn) -> pd.DataFrame:
     return frame.iloc[list(perm)].reset_index(drop=True)
 
 
+@pytest.mark.filterwarnings("ignore::pullcast.errors.FrequencyWarning")  # gappy draws may share a step
 @settings(max_examples=60, deadline=None)
 @given(_ragged_sales(), st.sampled_from([np.float32, np.float64]))
 def test_round_trip_property(sales: pd.DataFrame, dtype: type) -> None:

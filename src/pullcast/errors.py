@@ -13,9 +13,11 @@ __all__ = [
     "DateError",
     "DuplicateRowError",
     "FrequencyError",
+    "FrequencyWarning",
     "IncompatibleModelError",
     "NotFittedError",
     "PullcastError",
+    "PullcastWarning",
     "SignalError",
     "UnmatchedSignalWarning",
     "ValueRangeError",
@@ -66,5 +68,15 @@ class ConfigError(PullcastError, ValueError):
     """An argument or specification is invalid (a window of 0, an unknown option, ...)."""
 
 
-class UnmatchedSignalWarning(UserWarning):
+class PullcastWarning(UserWarning):
+    """Input that is legal but suspicious. Every pullcast warning derives from it, so
+    ``warnings.simplefilter("error", PullcastWarning)`` turns them all into errors."""
+
+
+class UnmatchedSignalWarning(PullcastWarning):
     """Most signal events name SKUs that have no sales series: they reach no forecast."""
+
+
+class FrequencyWarning(PullcastWarning):
+    """Every date is several periods of the given frequency apart, so the periods between them are
+    filled (as zero sales, by default): the data most likely has another frequency."""

@@ -6,6 +6,7 @@ Validation of sales frames happens here, once. Kernels and models downstream tru
 from __future__ import annotations
 
 import numbers
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from pullcast.errors import (
     DateError,
     DuplicateRowError,
     FrequencyError,
+    FrequencyWarning,
     ValueRangeError,
 )
 
@@ -452,6 +454,26 @@ def _to_dates(frame: pd.DataFrame, columns: Columns) -> pd.Series:
     return parsed
 
 
+def _warn_sparse_dates(unique: pd.DatetimeIndex, where: np.ndarray, freq: str, columns: Columns) -> None:
+    """FrequencyWarning when every date is a multiple of k > 1 grid periods from the first (weekly
+    data read at freq="D", say): the k - 1 periods between would be filled. Needs 8 dates or more:
+    a handful of dates can share a step by chance."""
+    if unique.size < 8:
+        return
+    step = int(np.gcd.reduce(np.diff(where)))
+    if step <= 1:
+        return
+    guess = pd.infer_freq(unique)
+    hint = f"freq={guess!r}" if guess else "the frequency the data has"
+    warnings.warn(
+        f"every date in column {columns.date!r} is a multiple of {step} periods of freq={freq!r} apart "
+        f"(e.g. {unique[0].date()}, {unique[1].date()}): the {step - 1} periods between each are filled "
+        f"(as zero sales, unless fill_missing='nan'). Pass {hint} if that is the data's frequency.",
+        FrequencyWarning,
+        stacklevel=4,
+    )
+
+
 def _grid_positions(
     dates: pd.Series, frame: pd.DataFrame, columns: Columns, freq: str
 ) -> tuple[pd.DatetimeIndex, np.ndarray]:
@@ -481,6 +503,7 @@ def _grid_positions(
             f"(e.g. {unique[off][0]}); rows: "
             + describe_rows(frame, mask, [columns.sku, columns.store, columns.date])
         )
+    _warn_sparse_dates(unique, where, freq, columns)
     stamps = dates.to_numpy().view(np.int64)
     steps = np.diff(grid.asi8)
     if steps.size and (steps == steps[0]).all():  # evenly spaced grid: arithmetic, no lookup
