@@ -467,8 +467,8 @@ def _warn_sparse_dates(unique: pd.DatetimeIndex, where: np.ndarray, freq: str, c
     hint = f"freq={guess!r}" if guess else "the frequency the data has"
     warnings.warn(
         f"every date in column {columns.date!r} is a multiple of {step} periods of freq={freq!r} apart "
-        f"(e.g. {unique[0].date()}, {unique[1].date()}): the {step - 1} periods between each are filled "
-        f"(as zero sales, unless fill_missing='nan'). Pass {hint} if that is the data's frequency.",
+        f"(e.g. {unique[0].date()}, {unique[1].date()}): the {step - 1} periods between each become periods "
+        f"with no sales row (zero sales in a Forecaster). Pass {hint} if that is the data's frequency.",
         FrequencyWarning,
         stacklevel=4,
     )
