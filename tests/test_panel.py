@@ -150,8 +150,8 @@ def test_weekly_dates_read_daily_warn_and_name_the_frequency() -> None:
         Panel.from_frame(weekly)
     assert issubclass(rec[0].category, PullcastWarning)
     assert Panel.from_frame(weekly, freq="W-SUN").n_series == 1  # -W error: no warning here
-    with_gap = pd.concat([weekly, weekly.iloc[[0]].assign(date=pd.Timestamp("2024-01-08"))])
-    Panel.from_frame(with_gap)  # one date off the weekly rhythm: daily data with gaps, no warning
+    off_rhythm = [*dates[:-1], dates[-1] + pd.Timedelta(days=1)]
+    Panel.from_frame(weekly.assign(date=off_rhythm))  # one date off the weekly rhythm: daily data with gaps
 
 
 def test_not_a_frame() -> None:
