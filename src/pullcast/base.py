@@ -11,9 +11,18 @@ import copy
 import inspect
 from typing import Any, TypeVar
 
+import numpy as np
+
 from pullcast.errors import ConfigError, NotFittedError
 
-__all__ = ["Estimator", "check_is_fitted", "clone"]
+__all__ = ["Estimator", "check_is_fitted", "clone", "is_whole"]
+
+
+def is_whole(value: Any, low: int) -> bool:
+    """Whether ``value`` is an integer (Python or numpy; not a bool) of at least ``low``: the check of
+    every integer parameter (windows, lags, seeds, row caps)."""
+    return bool(isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low)
+
 
 E = TypeVar("E", bound="Estimator")
 

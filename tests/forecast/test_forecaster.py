@@ -95,7 +95,8 @@ def test_errors_and_estimator_contract() -> None:
     [
         ({"seed": -1}, "seed must be an integer >= 0"),
         ({"seed": 1.5}, "seed must be an integer >= 0"),
-        ({"max_rows": 0}, "max_rows must be None or an integer >= 100"),
+        ({"max_rows": 0}, "max_rows must be an integer >= 100"),
+        ({"max_rows": None}, "max_rows must be an integer >= 100"),  # training has no row-less mode
         ({"train_window": 0}, "train_window must be None or a positive integer"),
         ({"quantiles": (0.5, 1.5)}, r"quantiles must lie strictly between 0 and 1, got \[1.5\]"),
     ],

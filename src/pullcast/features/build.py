@@ -118,15 +118,14 @@ def _trailing_mean(values: np.ndarray, q: np.ndarray, n: int, first: np.ndarray,
 
 
 def _year_ago(
-    y: np.ndarray, p: np.ndarray, h: np.ndarray, year: int, first: np.ndarray
+    y: np.ndarray, p: np.ndarray, h: np.ndarray, year: int, width: int, first: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Sales one ``year`` before, as means over ``year // 13`` periods: around the target date, up to
-    the origin, and their log ratio.
+    """Sales one ``year`` before, as means over ``width`` periods: around the target date, up to the
+    origin, and their log ratio.
 
     The window around the target ends at ``target - year + width // 2``, or at the origin when that is
     later (horizons within ``width // 2`` of a year): never after the origin.
     """
-    width = year // 13
     end = np.minimum(p + h - year + width // 2, p)
     at_target = _trailing_mean(y, end, width, first)
     at_origin = _trailing_mean(y, p - year, width, first)
@@ -159,7 +158,7 @@ def gathered_features(
     out["y_season_last"] = _back(y, r, 0, first)
     out[f"y_season_mean_{spec.season_windows}"] = _trailing_mean(y, r, spec.season_windows, first, season)
     if spec.year:
-        out.update(_year_ago(y, p, h, int(spec.year), first))
+        out.update(_year_ago(y, p, h, int(spec.year), spec.year_window, first))
     tr = set(spec.signal_transforms)
     for channel, s in hist.signals.items():
         base = None if baselines is None else np.log1p(np.maximum(baselines[channel], 0.0))

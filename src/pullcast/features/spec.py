@@ -120,6 +120,11 @@ class FeatureSpec:
         return () if self.ids_as_categories else ("sku", "store")
 
     @property
+    def year_window(self) -> int:
+        """Periods averaged by each year-ago feature: ``year // 13`` (four weeks), 0 when ``year`` is None."""
+        return int(self.year) // 13 if self.year else 0
+
+    @property
     def history(self) -> int:
         """Number of trailing periods the origin features read (the state kept for updates)."""
         spans = [
@@ -131,7 +136,7 @@ class FeatureSpec:
         if self.zero_window:
             spans.append(self.zero_window)
         if self.year:
-            spans.append(int(self.year) + int(self.year) // 13)
+            spans.append(int(self.year) + self.year_window)
         if self.ewm_alphas or self.decay_half_lives:
             spans.append(364)
         if "lead" in self.signal_transforms:

@@ -15,9 +15,9 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from pullcast.base import Estimator, check_is_fitted
+from pullcast.base import Estimator, check_is_fitted, is_whole
 from pullcast.columns import Columns
-from pullcast.errors import ConfigError, DataError
+from pullcast.errors import ConfigError
 from pullcast.features import Design, FeatureSpec, History, StaticBlock
 from pullcast.forecast import inputs, persist, predict, state, training
 from pullcast.forecast.fitted import FittedModel, FittedViews
@@ -27,11 +27,6 @@ __all__ = ["Forecaster"]
 
 
 MIN_ROWS = 100  # the smallest max_rows accepted (a held-out slice of a quarter of it is scored)
-
-
-def _whole(value: Any, *, low: int) -> bool:
-    """Whether ``value`` is an integer (bool excluded) of at least ``low``."""
-    return bool(isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low)
 
 
 class Forecaster(FittedViews, Estimator):
@@ -66,10 +61,9 @@ class Forecaster(FittedViews, Estimator):
         kept channel must also be significant on its own (what scrambling it costs the model with every
         channel; clustered paired test by SKU, Holm-corrected, 5% level; see
         :mod:`pullcast.forecast.gate`). None keeps every channel.
-    max_rows : int or None, default 300_000
+    max_rows : int, default 300_000
         Number of (series, origin, horizon) training rows to sample down to when there are more, the
-        same share at every horizon (about this many: each row is drawn independently); at least 100,
-        or None for every row.
+        same share at every horizon (about this many: each row is drawn independently); at least 100.
     train_window : int or None, default 730
         Only origins in the last ``train_window`` periods are used for training (None: all).
     refit_final : bool, default False
@@ -136,11 +130,11 @@ class Forecaster(FittedViews, Estimator):
         bad_q = [q for q in qs if not 0.0 < q < 1.0]
         if bad_q:
             raise ConfigError(f"quantiles must lie strictly between 0 and 1, got {bad_q}")
-        if not _whole(self.seed, low=0):
+        if not is_whole(self.seed, 0):
             raise ConfigError(f"seed must be an integer >= 0, got {self.seed!r}")
-        if self.max_rows is not None and not _whole(self.max_rows, low=MIN_ROWS):
-            raise ConfigError(f"max_rows must be None or an integer >= {MIN_ROWS}, got {self.max_rows!r}")
-        if self.train_window is not None and not _whole(self.train_window, low=1):
+        if not is_whole(self.max_rows, MIN_ROWS):
+            raise ConfigError(f"max_rows must be an integer >= {MIN_ROWS}, got {self.max_rows!r}")
+        if self.train_window is not None and not is_whole(self.train_window, 1):
             raise ConfigError(f"train_window must be None or a positive integer, got {self.train_window!r}")
         if self.refit_final not in (True, False):
             raise ConfigError(f"refit_final must be True or False, got {self.refit_final!r}")
@@ -199,14 +193,6 @@ class Forecaster(FittedViews, Estimator):
             aligned = {c: v for c, v in aligned.items() if c in wanted}
         if store is not None:
             training.warn_unmatched(*training.unmatched_events(store, panel))
-        if (
-            not training.is_baseline(training.make_model(self.model, self.seed))
-            and not np.nansum(panel.values()) > 0
-        ):
-            raise DataError(
-                "every unit in the sales frame is zero (or unknown): there is no demand to learn from; "
-                "a series that never sells is forecast as zero by model='naive'"
-            )
         # only the periods training reads, so a large panel never exists in float64 in full
         span = training.history_span(panel.dates.grid.size, self.train_window, spec)
         hist = History.from_panel(panel, covariates, aligned, keep=span)

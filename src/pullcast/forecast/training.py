@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from pullcast.base import clone
 from pullcast.columns import Columns
-from pullcast.errors import ConfigError, UnmatchedSignalWarning
+from pullcast.errors import ConfigError, DataError, UnmatchedSignalWarning
 from pullcast.features import Design, History, sample_rows
 from pullcast.features.spec import MAX_LEAD
 from pullcast.forecast.distribution import NBDistribution, fit_distribution
@@ -274,6 +274,12 @@ def train(
     coverage = central_coverage(tuple(f.quantiles))
     if is_baseline(model):
         return _train_baseline(model, design, hist, horizon, coverage, rng)
+    if not np.nansum(hist.y) > 0:
+        raise DataError(
+            "every unit in the sales frame is zero (or unknown) over the training window: there is no "
+            "demand to learn from; "
+            "a series that never sells is forecast as zero by model='naive'"
+        )
     last = int(hist.grid.size - 1)
     lo = 0 if f.train_window is None else max(0, last - int(f.train_window))
     cut = last - horizon - (VALID_ORIGINS - 1)

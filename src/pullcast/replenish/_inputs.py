@@ -90,13 +90,12 @@ def read_forecast(forecast: Any, cols: Columns, as_of: pd.Timestamp | None = Non
         paths = np.asarray(forecast.paths)
         if not np.issubdtype(paths.dtype, np.number):
             raise DataError(f"paths must be numeric, got dtype {paths.dtype}")
-        if paths.ndim == 3 and len(ids) == paths.shape[0]:
-            bad = (~np.isfinite(paths) | (paths < 0)).any(axis=(1, 2))
-            if bad.any():
-                raise ValueRangeError(
-                    "sample paths must be finite and >= 0 (a NaN demand would order nothing); found bad "
-                    "values for " + describe_rows(ids, bad, list(cols.keys))
-                )
+        bad = (~np.isfinite(paths) | (paths < 0)).any(axis=(1, 2))  # shape checked by SamplePaths
+        if bad.any():
+            raise ValueRangeError(
+                "sample paths must be finite and >= 0 (a NaN demand would order nothing); found bad "
+                "values for " + describe_rows(ids, bad, list(cols.keys))
+            )
         if forecast.dates is not None:
             dates = pd.DatetimeIndex(forecast.dates)
         elif as_of is not None:

@@ -48,6 +48,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from pullcast.base import is_whole
 from pullcast.errors import ConfigError, FrequencyError
 from pullcast.panel import Panel
 from pullcast.signals import _fast
@@ -524,7 +525,7 @@ def cache_key(
     _check_daily(panel)
     if region_split not in SPLITS:
         raise ConfigError(f"region_split must be one of {SPLITS}, got {region_split!r}")
-    if isinstance(share_window, bool) or not isinstance(share_window, (int, np.integer)) or share_window < 1:
+    if not is_whole(share_window, 1):
         raise ConfigError(f"share_window must be a positive int, got {share_window!r}")
     as_of_ns = _as_of_ns(as_of, tz)
     return (region_split, as_of_ns, int(share_window) if region_split == "sales_share" else 0)

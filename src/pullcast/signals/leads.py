@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pullcast.base import is_whole
 from pullcast.errors import ConfigError, DataError
 from pullcast.panel import Panel
 
@@ -118,11 +119,11 @@ def signal_leads(
     DataError
         When an aligned array does not match the panel's length.
     """
-    if isinstance(max_lead, bool) or not isinstance(max_lead, (int, np.integer)) or max_lead < 0:
+    if not is_whole(max_lead, 0):
         raise ConfigError(f"max_lead must be an int >= 0, got {max_lead!r}")
-    if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, np.integer)) or bandwidth < 0:
+    if not is_whole(bandwidth, 0):
         raise ConfigError(f"bandwidth must be an int >= 0, got {bandwidth!r}")
-    if isinstance(diff_lag, bool) or not isinstance(diff_lag, (int, np.integer)) or diff_lag < 1:
+    if not is_whole(diff_lag, 1):
         raise ConfigError(f"diff_lag must be an int >= 1, got {diff_lag!r}")
     if not 0.0 < float(alpha) < 1.0:
         raise ConfigError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
